@@ -1,0 +1,51 @@
+"""Settings read from the environment, in one place, so every face (bot, chat, CLI) agrees."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = ROOT / "knowledge"
+PATTERNS_DIR = ROOT / "scam_patterns"
+DEFAULT_DB_PATH = "data/policyguard.db"
+#: Messages longer than this are cut before analysis; the reply says so. Telegram's own limit is 4,096.
+MAX_TEXT_CHARS = 5000
+
+
+def _ids(raw: str) -> frozenset[int]:
+    out = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if part.lstrip("-").isdigit():
+            out.add(int(part))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; see the README's "Settings" table."""
+
+    token: str = ""
+    base_url: str = ""
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    db_path: str = DEFAULT_DB_PATH
+    webhook_url: str = ""
+    retention_days: int = 180
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        try:
+            retention = int(env.get("BOT_RETENTION_DAYS", "180"))
+        except ValueError:
+            retention = 180
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            base_url=env.get("TELEGRAM_BASE_URL", "").strip(),
+            admin_ids=_ids(env.get("BOT_ADMIN_IDS", "")),
+            db_path=env.get("BOT_DB_PATH", "").strip() or DEFAULT_DB_PATH,
+            webhook_url=env.get("BOT_WEBHOOK_URL", "").strip(),
+            retention_days=max(1, retention),
+        )

@@ -1,0 +1,248 @@
+"""The engine: text → normalize → segment → extract → match → verdict. No Telegram here.
+
+One :class:`Engine` is built per process (it loads the knowledge, the rules, the jieba dictionary and
+the script index once) and then analyses messages without touching the database except for the
+number registry's primary-key reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from . import numbers as numbers_mod
+from .config import MAX_TEXT_CHARS, Settings
+from .extract import Extracted, OrgFinder, extract
+from .knowledge import Knowledge, Organization
+from .match import ScriptIndex
+from .normalize import Normalized, Normalizer, basic
+from .segment import Segmenter
+from .signals import SignalSet, Span, load_rules
+from .store import active_patterns, connect, reported_number, seed
+from .verdict import LOW, MEDIUM, Lookup, NoticeRef, Verdict, risk_for
+
+log = logging.getLogger(__name__)
+
+#: How much a script match adds to the score: similarity 60 → 15 points, 75 → 37, 90 → 60.
+MATCH_FLOOR = 50.0
+MATCH_SLOPE = 1.5
+#: A match is reported to the user ("resembles") from this similarity on.
+MATCH_SHOW = 55.0
+
+
+class Engine:
+    """Analyse messages and look numbers up. Thread-safe for reads; admin changes go through ``reload``."""
+
+    def __init__(self, db_path: str | Path | None = None, *, knowledge: Knowledge | None = None):
+        self.db_path = str(db_path or Settings.from_env().db_path)
+        self.knowledge = knowledge or Knowledge.load()
+        self.normalizer = Normalizer()
+        self.rules = load_rules(self.normalizer.canonical)
+        self.signals = SignalSet(self.rules)
+        self.orgs = OrgFinder(self.knowledge, self.normalizer.canonical)
+        self.segmenter = Segmenter(self._vocabulary())
+        self.db = connect(self.db_path)
+        self._lock = threading.RLock()
+        seed(self.db, self.script_forms, self.number_key)
+        self.index = ScriptIndex()
+        self.reload()
+
+    # --- set-up -----------------------------------------------------------------------------------
+
+    def _vocabulary(self) -> set[str]:
+        words = set(self.signals.vocabulary())
+        for o in self.knowledge.organizations:
+            words.update(self.normalizer.canonical(a) for a in [o.name, *o.aliases])
+        words.update(self.normalizer.variants.mapping.values())
+        words.update(self.normalizer.synonyms.mapping.values())
+        return {w for w in words if w and not w.startswith("@")}
+
+    def script_forms(self, text: str) -> tuple[str, list[str]]:
+        """A script's normalized text and content words (stored precomputed in the database)."""
+        norm = self.normalizer(text).text
+        return norm, self.segmenter.terms(self.segmenter.cut(norm))
+
+    def number_key(self, raw: str) -> str | None:
+        p = numbers_mod.parse(raw)
+        return p.normalized if p else None
+
+    def reload(self) -> None:
+        """Rebuild the script index from the database (after admin changes or an import)."""
+        index = ScriptIndex()
+        for r in active_patterns(self.db):
+            try:
+                terms = json.loads(r["terms"] or "[]")
+            except ValueError:
+                terms = []
+            if not r["norm"]:
+                r["norm"], terms = self.script_forms(r["text"])
+            index.add(r["id"], r["scam_type"], r["text"], r["norm"], terms)
+        with self._lock:
+            self.index = index
+
+    def index_add(self, pid: int, scam_type: str, text: str) -> None:
+        norm, terms = self.script_forms(text)
+        with self._lock:
+            self.index.add(pid, scam_type, text, norm, terms)
+
+    def index_remove(self, pid: int) -> None:
+        with self._lock:
+            self.index.remove(pid)
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        except Exception:  # pragma: no cover - closing twice
+            pass
+
+    # --- numbers ----------------------------------------------------------------------------------
+
+    def lookup(self, raw: str) -> Lookup:
+        """Classify one phone number (official / reported / lookalike / unknown / invalid)."""
+        return numbers_mod.lookup(raw, self.knowledge, lambda key: reported_number(self.db, key))
+
+    # --- analysis ---------------------------------------------------------------------------------
+
+    def analyze(self, text: str | bytes | None) -> Verdict:
+        """The verdict for one message. Never raises on any input."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        text = "" if text is None else str(text)
+        truncated = len(text) > MAX_TEXT_CHARS
+        if truncated:
+            text = text[:MAX_TEXT_CHARS]
+        b = basic(text)
+        norm = self.normalizer(text)
+        v = Verdict(text=text, truncated=truncated, traditional=norm.traditional)
+        if not any(c.isalnum() for c in norm.text):
+            v.empty = True
+            v.advice = self._safe_advice([])
+            return v
+        ex = extract(b, norm, self.knowledge, self.orgs)
+        lookups = self._lookups(ex)
+        features = self._features(ex, lookups)
+        fired = self.signals.evaluate(norm, features)
+        tokens = self.segmenter.cut(norm.text)
+        with self._lock:
+            index = self.index
+        matches = index.query(norm, self.segmenter.terms(tokens))
+        return self._verdict(v, norm, ex, lookups, fired, matches)
+
+    def _lookups(self, ex: Extracted) -> list[Lookup]:
+        out, seen = [], set()
+        for f in ex.phones:
+            p = f.value
+            if p.normalized in seen:
+                continue
+            seen.add(p.normalized)
+            out.append(self.lookup(p.raw))
+        return out
+
+    def _features(self, ex: Extracted, lookups: list[Lookup]) -> dict[str, list[Span]]:
+        feats: dict[str, list[Span]] = defaultdict(list)
+        by_key = {lk.normalized: lk for lk in lookups}
+        for f in ex.phones:
+            lk = by_key.get(f.value.normalized)
+            span = (f.start, f.end)
+            if f.value.kind == "mobile":
+                feats["mobile"].append(span)
+            if lk is not None and lk.status != "official":
+                feats["non_official_number"].append(span)
+        if ex.placeholder_phone:
+            feats["mobile"].append((0, 0))
+            feats["non_official_number"].append((0, 0))
+        for f in ex.urls:
+            feats["url"].append((f.start, f.end))
+            host = str(f.value).lower().split("://")[-1].split("/")[0].split("?")[0].split(":")[0]
+            if self.knowledge.is_official_domain(host) is None:
+                feats["unofficial_url"].append((f.start, f.end))
+        if ex.placeholder_url:
+            feats["url"].append((0, 0))
+            feats["unofficial_url"].append((0, 0))
+        for f in ex.percents:
+            if 6 <= float(f.value) <= 100:
+                feats["percent_high"].append((f.start, f.end))
+        for f in ex.amounts:
+            feats["amount"].append((f.start, f.end))
+        for f in ex.orgs:
+            key = "regulator" if f.value.kind == "regulator" else "insurer" if f.value.kind == "insurer" else ""
+            if key:
+                feats[key].append((f.start, f.end))
+        return feats
+
+    def _verdict(self, v: Verdict, norm: Normalized, ex: Extracted, lookups: list[Lookup], fired, matches) -> Verdict:
+        v.signals = fired
+        v.numbers = lookups
+        v.urls = [str(f.value) for f in ex.urls]
+        v.amounts = [str(f.value) for f in ex.amounts]
+        v.percents = sorted({float(f.value) for f in ex.percents})
+        orgs = _unique_orgs(ex)
+        v.insurers = [o.name for o in orgs]
+        shown = [m for m in matches if m.similarity >= MATCH_SHOW]
+        best = matches[0].similarity if matches else 0.0
+        score = sum(s.weight for s in fired) + max(0.0, best - MATCH_FLOOR) * MATCH_SLOPE
+        if any(lk.status == "reported" for lk in lookups):
+            score += 50
+        v.score = max(0.0, min(100.0, score))
+        v.risk = risk_for(v.score)
+        v.matches = shown if v.score >= LOW else []
+        v.scam_types = self._types(v, shown, fired, lookups) if v.score >= MEDIUM else []
+        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.url)
+                     for n in self.knowledge.notices_for(v.scam_types or self._types(v, shown, fired, lookups))] \
+            if v.score >= LOW else []
+        v.advice = self._advice(v, orgs) if v.score >= MEDIUM else self._safe_advice(orgs)
+        return v
+
+    @staticmethod
+    def _types(v: Verdict, matches, fired, lookups) -> list[str]:
+        weight: dict[str, float] = defaultdict(float)
+        for m in matches:
+            weight[m.scam_type] += m.similarity
+        for s in fired:
+            for t in s.scam_types:
+                if s.weight > 0:
+                    weight[t] += s.weight
+        for lk in lookups:
+            for t in lk.scam_types:
+                weight[t] += 50
+        return [t for t, _ in sorted(weight.items(), key=lambda kv: -kv[1])][:3]
+
+    def _hotline_line(self, orgs: list[Organization]) -> str:
+        adv = self.knowledge.advice
+        for o in orgs:
+            h = o.hotline()
+            if o.kind == "insurer" and h:
+                tpl = str(adv.get("hotline_template") or "挂断后自行拨打{insurer}官方客服电话 {number} 核实")
+                return tpl.format(insurer=o.name, number=h.number)
+        return str(adv.get("no_insurer_hotline") or "挂断后自行拨打保单上所载保险公司的官方客服电话核实")
+
+    def _advice(self, v: Verdict, orgs: list[Organization]) -> list[str]:
+        adv = self.knowledge.advice
+        lines = [self._hotline_line(orgs)]
+        by_type = adv.get("by_type") or {}
+        for t in v.scam_types[:2]:
+            lines.extend(str(x) for x in (by_type.get(t) or [])[:2])
+        lines.extend(str(x) for x in adv.get("general") or [])
+        return _dedupe(lines)[:7]
+
+    def _safe_advice(self, orgs: list[Organization]) -> list[str]:
+        adv = self.knowledge.advice
+        lines = [str(x) for x in adv.get("safe") or []]
+        if orgs:
+            lines.insert(0, self._hotline_line(orgs))
+        return _dedupe(lines)[:4]
+
+
+def _unique_orgs(ex: Extracted) -> list[Organization]:
+    out: list[Organization] = []
+    for f in ex.orgs:
+        if f.value not in out:
+            out.append(f.value)
+    return out
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(x for x in lines if x))

@@ -1,0 +1,243 @@
+"""Normalization that defeats the usual evasions, keeping a map back to the user's original text.
+
+Scam senders write 退 保, 退*保, ｔｕｉ保, 退\u200b保, 退保 in Traditional script, or swap in synonyms
+(解约, 撤保) so that keyword filters miss them. Every step here rewrites the text but records, for
+each output character, which original character it came from, so evidence is shown as the user
+wrote it. The variant and synonym lists are data (``knowledge/normalization.yaml``), not code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .config import KNOWLEDGE_DIR
+
+#: Characters removed when they sit between two Chinese characters (or a Chinese character and a letter):
+#: senders use them to split keywords so that filters miss them.
+SEPARATORS = set(" \t*/\\-_.·•|~^'\"`+=#@!&,:;()[]{}<>")
+#: Punctuation that separates phrases in Chinese; never removed.
+_KEEP_PUNCT = set("，。！？、；：,.!?;:\n")
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def _is_wordish(ch: str) -> bool:
+    return _is_han(ch) or ("a" <= ch <= "z")
+
+
+def _is_invisible(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat in ("Cf", "Cs", "Co", "Cn") or (cat == "Cc" and ch not in "\n\t") or ch in "\u3164\u115f\u1160"
+
+
+def _is_symbol(ch: str) -> bool:
+    """Emoji and other symbols that senders insert inside words."""
+    return unicodedata.category(ch) in ("So", "Sk", "Mn", "Me")
+
+
+@dataclass
+class Normalized:
+    """A normalized text with a map from each of its characters to an index in ``original``."""
+
+    original: str
+    text: str
+    index: list[int]
+    traditional: bool = False
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original-text span that produced ``text[start:end]``."""
+        if not self.index or start >= len(self.index):
+            return (len(self.original), len(self.original))
+        end = max(end, start + 1)
+        o_start = self.index[start]
+        o_end = self.index[min(end, len(self.index)) - 1] + 1
+        return (o_start, max(o_end, o_start + 1))
+
+    def original_text(self, start: int, end: int) -> str:
+        a, b = self.span(start, end)
+        return self.original[a:b]
+
+
+def _basic(text: str) -> tuple[str, list[int]]:
+    """NFKC per character (full-width → half-width), lowercase, drop invisible characters."""
+    out: list[str] = []
+    idx: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            if ch.isprintable() or ch in "\n\t":
+                out.append(ch.lower())
+                idx.append(i)
+            continue
+        if _is_invisible(ch):
+            continue
+        norm = unicodedata.normalize("NFKC", ch).lower()
+        for c in norm:
+            if not _is_invisible(c):
+                out.append(c)
+                idx.append(i)
+    return "".join(out), idx
+
+
+def basic(text: str) -> Normalized:
+    """Only the character-level cleanup; used to extract numbers and links, whose spelling must survive."""
+    t, idx = _basic(text)
+    return Normalized(text, t, idx)
+
+
+def _drop_separators(text: str, idx: list[int]) -> tuple[str, list[int]]:
+    """Remove separator runs (and emoji) that sit between two word characters: 退 * 保 → 退保."""
+    n = len(text)
+    keep = [True] * n
+    i = 0
+    while i < n:
+        ch = text[i]
+        if (ch in SEPARATORS or _is_symbol(ch)) and ch not in _KEEP_PUNCT or ch == " ":
+            j = i
+            while j < n and ((text[j] in SEPARATORS or _is_symbol(text[j])) and text[j] not in _KEEP_PUNCT):
+                j += 1
+            left = text[i - 1] if i > 0 else ""
+            right = text[j] if j < n else ""
+            if left and right and _is_wordish(left) and _is_wordish(right) and (_is_han(left) or _is_han(right)):
+                for k in range(i, j):
+                    keep[k] = False
+            i = j
+        else:
+            i += 1
+    return "".join(c for c, k in zip(text, keep, strict=True) if k), [x for x, k in zip(idx, keep, strict=True) if k]
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified with OpenCC."""
+    return _t2s().convert(text)
+
+
+def _simplify(text: str, idx: list[int]) -> tuple[str, list[int], bool]:
+    if not any(_is_han(c) for c in text):
+        return text, idx, False
+    conv = to_simplified(text)
+    if len(conv) != len(text):  # phrase conversion changed the length: fall back to per-character
+        conv = "".join(to_simplified(c) if _is_han(c) else c for c in text)
+        if len(conv) != len(text):
+            return text, idx, False
+    changed = sum(1 for a, b in zip(text, conv, strict=True) if a != b)
+    han = sum(1 for c in text if _is_han(c))
+    traditional = changed >= 2 and changed >= 0.05 * han or (changed == 1 and han <= 6)
+    return conv, idx, traditional
+
+
+class Rewriter:
+    """Longest-match-first replacement of literal spellings, keeping the index map."""
+
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = {k: v for k, v in mapping.items() if k and k != v}
+        keys = sorted(self.mapping, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+
+    def apply(self, text: str, idx: list[int]) -> tuple[str, list[int]]:
+        if self.pattern is None:
+            return text, idx
+        out: list[str] = []
+        out_idx: list[int] = []
+        pos = 0
+        for m in self.pattern.finditer(text):
+            s, e = m.span()
+            out.append(text[pos:s])
+            out_idx.extend(idx[pos:s])
+            repl = self.mapping[m.group(0)]
+            src = idx[s:e]
+            out.append(repl)
+            # spread the replacement over the source span so highlights cover what the user wrote
+            out_idx.extend(src[min(len(src) - 1, k * len(src) // max(1, len(repl)))] for k in range(len(repl)))
+            pos = e
+        out.append(text[pos:])
+        out_idx.extend(idx[pos:])
+        return "".join(out), out_idx
+
+
+def _pinyin_forms(word: str) -> Iterable[str]:
+    """Pinyin spellings of a key word: tuibao, tui保, 退bao (the usual ways to dodge keyword filters)."""
+    try:
+        from pypinyin import lazy_pinyin
+    except ImportError:  # pragma: no cover - pypinyin is a declared dependency
+        return []
+    if not all(_is_han(c) for c in word) or len(word) < 2:
+        return []
+    syl = lazy_pinyin(word)
+    forms = {"".join(syl)}
+    for k in range(len(word)):
+        forms.add("".join(syl[:k]) + word[k:])  # pinyin prefix: tui保
+        forms.add(word[:k] + "".join(syl[k:]))  # pinyin suffix: 退bao
+        forms.add(word[:k] + syl[k] + word[k + 1 :])  # one syllable: 退bao理
+    forms.discard(word)
+    # a bare pinyin syllable string shorter than 5 letters collides with English and URLs (e.g. "bao")
+    return [f for f in forms if not (f.isascii() and len(f) < 5)]
+
+
+def load_rewriters(path=None) -> tuple[Rewriter, Rewriter]:
+    """Build the variant and synonym rewriters from ``knowledge/normalization.yaml``."""
+    import yaml
+
+    path = path or KNOWLEDGE_DIR / "normalization.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        data = {}
+    variants: dict[str, str] = {}
+    for canon, spellings in (data.get("variants") or {}).items():
+        canon = _clean_key(canon)
+        for form in _pinyin_forms(canon):
+            variants.setdefault(form, canon)
+        for s in spellings or []:
+            variants[_clean_key(s)] = canon
+    for word in data.get("pinyin_keywords") or []:
+        for form in _pinyin_forms(_clean_key(word)):
+            variants.setdefault(form, _clean_key(word))
+    synonyms: dict[str, str] = {}
+    for canon, spellings in (data.get("synonyms") or {}).items():
+        for s in spellings or []:
+            synonyms[_clean_key(s)] = _clean_key(canon)
+    return Rewriter(variants), Rewriter(synonyms)
+
+
+def _clean_key(s: str) -> str:
+    """Normalize a data-file spelling the way message text is normalized (so both sides agree)."""
+    t, idx = _basic(str(s))
+    t, idx = _drop_separators(t, idx)
+    t, _, _ = _simplify(t, idx)
+    return t
+
+
+class Normalizer:
+    """The whole normalization step; built once (loads the rewrite tables), then applied per message."""
+
+    def __init__(self, variants: Rewriter | None = None, synonyms: Rewriter | None = None):
+        if variants is None or synonyms is None:
+            variants, synonyms = load_rewriters()
+        self.variants = variants
+        self.synonyms = synonyms
+
+    def __call__(self, text: str) -> Normalized:
+        t, idx = _basic(text)
+        t, idx = _drop_separators(t, idx)
+        t, idx, traditional = _simplify(t, idx)
+        t, idx = self.variants.apply(t, idx)
+        t, idx = _drop_separators(t, idx)  # a pinyin variant may now sit next to a separator
+        t, idx = self.synonyms.apply(t, idx)
+        return Normalized(text, t, idx, traditional)
+
+    def canonical(self, text: str) -> str:
+        """Just the normalized string (for stored scripts and data-file terms)."""
+        return self(text).text

@@ -1,0 +1,167 @@
+"""Weighted signals: named rules with a weight, an explanation and example messages (SpamAssassin-style).
+
+Rules are data (``scam_patterns/signals.yaml``). A rule fires when each of its groups has a hit — a
+literal term found in the normalized text, or an ``@feature`` computed by extraction — optionally all
+within ``near`` characters, and none of its ``unless`` terms occurs. All terms of all rules are found
+in one Aho-Corasick pass, so adding rules costs nothing per message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from .config import PATTERNS_DIR
+from .normalize import Normalized
+from .verdict import Evidence, SignalHit
+
+Span = tuple[int, int]  # original-text coordinates
+
+FEATURES = (
+    "percent_high",
+    "mobile",
+    "non_official_number",
+    "url",
+    "unofficial_url",
+    "insurer",
+    "regulator",
+    "amount",
+)
+
+
+@dataclass
+class Rule:
+    name: str
+    weight: float
+    label: str
+    explanation: str
+    scam_types: list[str]
+    groups: list[list[str]]  # canonical terms or "@feature"
+    near: int | None = None
+    unless: list[str] = field(default_factory=list)
+    examples_fire: list[str] = field(default_factory=list)
+    examples_no_fire: list[str] = field(default_factory=list)
+
+
+def load_rules(canonical: Callable[[str], str], path: Path | None = None) -> list[Rule]:
+    path = path or PATTERNS_DIR / "signals.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return []
+    rules = []
+    for r in data.get("signals") or []:
+        rules.append(_rule(r, canonical))
+    return rules
+
+
+def _term(t: Any, canonical: Callable[[str], str]) -> str:
+    t = str(t)
+    return t if t.startswith("@") else canonical(t)
+
+
+def _rule(r: dict[str, Any], canonical: Callable[[str], str]) -> Rule:
+    groups = [[_term(t, canonical) for t in g] for g in (r.get("all") or []) if g]
+    if r.get("any"):
+        groups.append([_term(t, canonical) for t in r["any"]])
+    ex = r.get("examples") or {}
+    return Rule(
+        name=str(r["name"]),
+        weight=float(r.get("weight", 0)),
+        label=str(r.get("label", r["name"])),
+        explanation=str(r.get("explanation", "")),
+        scam_types=[str(t) for t in r.get("scam_types") or []],
+        groups=[[t for t in g if t] for g in groups],
+        near=int(r["near"]) if r.get("near") else None,
+        unless=[_term(t, canonical) for t in r.get("unless") or []],
+        examples_fire=[str(x) for x in ex.get("fire") or []],
+        examples_no_fire=[str(x) for x in ex.get("no_fire") or []],
+    )
+
+
+class SignalSet:
+    """All rules, compiled into one automaton."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.auto = ahocorasick.Automaton()
+        terms = {t for r in rules for g in r.groups for t in g if not t.startswith("@")}
+        terms |= {t for r in rules for t in r.unless if not t.startswith("@")}
+        for t in terms:
+            self.auto.add_word(t, t)
+        self.empty = not terms
+        if not self.empty:
+            self.auto.make_automaton()
+
+    def vocabulary(self) -> set[str]:
+        """Terms worth teaching the segmenter."""
+        return {t for r in self.rules for g in r.groups for t in g if not t.startswith("@")}
+
+    def term_hits(self, norm: Normalized) -> dict[str, list[Span]]:
+        hits: dict[str, list[Span]] = defaultdict(list)
+        if self.empty:
+            return hits
+        for end, term in self.auto.iter(norm.text):
+            hits[term].append(norm.span(end - len(term) + 1, end + 1))
+        return hits
+
+    def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
+        hits = self.term_hits(norm)
+        fired = []
+        for rule in self.rules:
+            spans = _fire(rule, hits, features)
+            if spans is None:
+                continue
+            ev = [Evidence(a, b, norm.original[a:b], rule.label) for a, b in _merge(spans)]
+            fired.append(
+                SignalHit(rule.name, rule.weight, ev, rule.label, rule.explanation, list(rule.scam_types))
+            )
+        return fired
+
+
+def _lookup(term: str, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Span]:
+    return features.get(term[1:], []) if term.startswith("@") else hits.get(term, [])
+
+
+def _fire(rule: Rule, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Span] | None:
+    """The spans that make ``rule`` fire, or None."""
+    if not rule.groups:
+        return None
+    for t in rule.unless:
+        if _lookup(t, hits, features):
+            return None
+    group_spans: list[list[Span]] = []
+    for g in rule.groups:
+        spans = [s for t in g for s in _lookup(t, hits, features)]
+        if not spans:
+            return None
+        group_spans.append(sorted(spans))
+    if rule.near is None:
+        return [s for g in group_spans for s in g[:3]]
+    # some hit of the first group with a hit of every other group within `near` characters
+    for anchor in group_spans[0]:
+        chosen = [anchor]
+        for g in group_spans[1:]:
+            close = [s for s in g if abs(s[0] - anchor[0]) <= rule.near]
+            if not close:
+                break
+            chosen.append(min(close, key=lambda s: abs(s[0] - anchor[0])))
+        else:
+            return chosen
+    return None
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for a, b in sorted(set(spans)):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out

@@ -1,0 +1,135 @@
+"""The verdict: one object that every face renders (Telegram HTML, terminal text, JSON).
+
+Risk levels follow the design: ``high``/``medium`` mean "treat as a scam", ``low``/``none`` mean "no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Score thresholds (0-100). Two answer thresholds, as Cofacts does: answer outright vs. "not sure".
+HIGH = 70
+MEDIUM = 45
+LOW = 20
+
+SCAM_TYPES: dict[str, str] = {
+    "surrender_for_investment": "退保理财",
+    "agent_surrender": "代理退保",
+    "fake_claim_fee": "虚假理赔收费",
+    "fake_policy_loan": "虚假保单贷款",
+    "fake_customer_service": "冒充保险客服",
+    "fake_regulator": "冒充监管部门",
+    "phishing_link": "钓鱼链接/索要验证码",
+    "medical_insurance_card": "医保卡/社保卡诈骗",
+    "other_scam": "其他常见诈骗",
+}
+
+LOOKUP_STATUSES = ("official", "reported", "lookalike", "unknown", "invalid")
+
+
+def risk_for(score: float) -> str:
+    """Map a 0-100 score to the risk level."""
+    if score >= HIGH:
+        return "high"
+    if score >= MEDIUM:
+        return "medium"
+    if score >= LOW:
+        return "low"
+    return "none"
+
+
+@dataclass
+class Evidence:
+    """A span of the user's ORIGINAL text (not the normalized one) and why it matters."""
+
+    start: int
+    end: int
+    text: str
+    reason: str = ""
+
+
+@dataclass
+class Match:
+    """A stored scam script the message resembles."""
+
+    pattern_id: int
+    scam_type: str
+    similarity: float  # 0-100
+    evidence: list[Evidence] = field(default_factory=list)
+    script: str = ""
+
+
+@dataclass
+class SignalHit:
+    """A weighted rule that fired."""
+
+    name: str
+    weight: float
+    evidence: list[Evidence] = field(default_factory=list)
+    label: str = ""
+    explanation: str = ""
+    scam_types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Lookup:
+    """What the registry knows about one phone number."""
+
+    input: str
+    normalized: str
+    status: str  # one of LOOKUP_STATUSES
+    insurer: str | None = None  # for official: whose number; for lookalike: whose number it resembles
+    reports: int = 0
+    scam_types: list[str] = field(default_factory=list)
+    similar_to: list[dict[str, str]] = field(default_factory=list)  # [{"number", "insurer", "how"}]
+    kind: str = ""  # mobile / landline / service / toll_free / international / ...
+    first_reported: str | None = None
+    last_reported: str | None = None
+    note: str = ""
+    unverified: bool = False  # an insurer number from a low-confidence source
+    org_kind: str = ""  # insurer / regulator / antifraud / police, for official numbers
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class NoticeRef:
+    id: str
+    title: str
+    issuer: str
+    date: str
+    url: str
+
+
+@dataclass
+class Verdict:
+    """The analysis of one message."""
+
+    risk: str = "none"
+    score: float = 0
+    scam_types: list[str] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    signals: list[SignalHit] = field(default_factory=list)
+    numbers: list[Lookup] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    notices: list[NoticeRef] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+    insurers: list[str] = field(default_factory=list)
+    amounts: list[str] = field(default_factory=list)
+    percents: list[float] = field(default_factory=list)
+    truncated: bool = False
+    traditional: bool = False  # the user wrote Traditional characters: reply in kind
+    empty: bool = False  # nothing analysable (empty, only emoji/control characters)
+    text: str = ""  # the (possibly cut) original text; used for highlighting, never serialized
+
+    @property
+    def is_scam(self) -> bool:
+        return self.risk in ("high", "medium")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("text", None)
+        d["score"] = round(float(self.score), 1)
+        return d
