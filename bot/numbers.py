@@ -21,7 +21,7 @@ from .knowledge import Knowledge, OfficialNumber
 from .verdict import Lookup
 
 #: China's short service numbers: 95xxx(x) enterprise hotlines, 96xxx, 12xxx government lines, 1xx emergency.
-_SERVICE = re.compile(r"^(95\d{3,4}|96\d{3}|12\d{3}|1[12]\d|10\d{3})$")
+_SERVICE = re.compile(r"^(95\d{3,4}|96\d{3}|12\d{3}|1(?:10|19|20|22)|10\d{3})$")
 _TOLL_FREE = re.compile(r"^(400|800)\d{7}$")
 _AREA_SERVICE = re.compile(r"^(0\d{2,3})(95\d{3,4}|96\d{3}|12\d{3})$")
 _STRIP = re.compile(r"[\s\-‐‑‒–—―().（）·•/_,，、]")
