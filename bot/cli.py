@@ -108,32 +108,93 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_admin(args: argparse.Namespace) -> int:
     from . import admin
 
+    if args.admin_cmd in ("pending", "approve", "reject"):
+        return _admin_reports(args)
     engine = _engine()
     actor = "cli"
     try:
         if args.admin_cmd == "import":
             res = admin.import_file(engine, args.file, actor=actor, allow_errors=args.allow_errors, progress=True)
-            for e in res["errors"]:
+            for e in res.errors[: admin.MAX_LISTED_ERRORS]:
                 _err(e)
-            if res["aborted"]:
-                _err(f"导入已取消：{len(res['errors'])} 行有错误，未导入任何内容（加 --allow-errors 可只导入正确的行）。")
+            if len(res.errors) > admin.MAX_LISTED_ERRORS:
+                _err(f"……另有 {len(res.errors) - admin.MAX_LISTED_ERRORS} 行错误未列出")
+            if res.aborted:
+                _err(f"导入已取消：{len(res.errors)} 行有错误，未导入任何内容（加 --allow-errors 可只导入正确的行）。")
                 return EXIT_FAIL
-            _out(f"导入完成：话术 {res['imported_scripts']} 条，号码 {res['imported_numbers']} 个，"
-                 f"重复跳过 {res['skipped_duplicates']} 条，错误 {len(res['errors'])} 行。")
+            for w in res.warnings[:20]:
+                _err("提醒：" + w)
+            _out(f"导入完成（审计 #{res.audit_id}）：话术 {res.imported_scripts} 条，号码 {res.imported_numbers} 个"
+                 f"（新增 {res.new_numbers}，合并 {res.updated_numbers}），重复跳过 {res.skipped_duplicates} 条，"
+                 f"错误 {len(res.errors)} 行。撤销：python run.py admin revert {res.audit_id}")
         elif args.admin_cmd == "export":
             res = admin.export_file(engine, args.file)
             _out(f"已导出：话术 {res['scripts']} 条，号码 {res['numbers']} 个 → {args.file}")
         elif args.admin_cmd == "add-pattern":
-            r = admin.add_pattern(engine, args.type, args.text, actor=actor, dry_run=args.dry_run)
-            if r.dry_run:
-                _out(json.dumps(r.report, ensure_ascii=False, indent=1) if r.report else "试运行：话术有效，未做任何修改。")
+            r = admin.add_pattern(engine, args.type, args.text, actor=actor, dry_run=args.dry_run, force=args.force)
+            if args.json:
+                _out(json.dumps(r.report, ensure_ascii=False, indent=1))
+            elif r.dry_run:
+                _out(r.summary)
             else:
-                _out(f"已添加话术 #{r.id}（{r.scam_type}）")
+                _out(f"已添加话术 #{r.id}（{r.scam_type}）" + ("，已强制添加（试运行未通过）" if r.forced else "")
+                     + f"。撤销：python run.py admin revert {r.audit_id}")
+            if r.dry_run and r.refused:
+                return EXIT_FAIL
         elif args.admin_cmd == "add-number":
             row = admin.add_number(engine, args.number, args.type, args.note or "", actor=actor)
-            _out(f"已登记号码 {row['number']}（累计举报 {row['reports']} 次）")
+            _out(f"已登记号码 {row['number']}（累计举报 {row['reports']} 次）。撤销：python run.py admin revert {row['audit_id']}")
+        elif args.admin_cmd == "del-pattern":
+            admin.del_pattern(engine, args.id, actor=actor)
+            _out(f"已停用话术 #{str(args.id).lstrip('#')}。")
+        elif args.admin_cmd == "del-number":
+            row = admin.del_number(engine, args.number, actor=actor)
+            _out(f"已移除号码 {row['number']}。")
+        elif args.admin_cmd == "revert":
+            r = admin.revert(engine, args.ref, actor=actor)
+            _out(f"{r.message}（审计 #{r.audit_id}）")
+        elif args.admin_cmd == "history":
+            rows = admin.history(engine, limit=args.limit, target=args.target)
+            _out(json.dumps(rows, ensure_ascii=False, indent=1) if args.json else admin.format_history(rows))
+        elif args.admin_cmd == "noisy":
+            rows = admin.flag_noisy_patterns(engine, threshold=args.threshold)
+            if not rows:
+                _out(f"没有误报次数达到 {args.threshold} 的话术。")
+            for r in rows:
+                _out(f"#{r['id']} {r['scam_type']} 误报 {r['false_positives']} 次 / 命中 {r['hits']} 次：{r['text'][:60]}")
+        elif args.admin_cmd == "masscheck":
+            from .masscheck import rule_hits
+
+            rows = rule_hits(engine)[: args.limit]
+            _out("编号\t类型\t正常消息命中\t诈骗消息命中\t话术")
+            for r in rows:
+                _out(f"#{r['id']}\t{r['scam_type']}\t{r['legit_hits']}\t{r['scam_hits']}\t{r['text'][:40]}")
         else:
             return EXIT_USAGE
+    except admin.AdminError as e:
+        _err(f"错误：{e}")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _admin_reports(args: argparse.Namespace) -> int:
+    """admin pending / approve / reject: the users' report queue."""
+    from . import admin, reports
+
+    engine = _engine()
+    try:
+        if args.admin_cmd == "pending":
+            if args.json:
+                _out(json.dumps(reports.pending(engine, args.limit), ensure_ascii=False, indent=1))
+            else:
+                _out(reports.format_pending(engine, args.limit))
+        elif args.admin_cmd == "approve":
+            r = reports.approve(engine, args.id, "cli", as_type=args.type, as_pattern_text=args.text,
+                                as_kind=args.as_kind, force=args.force)
+            _out(r.message + f" 撤销：python run.py admin revert {r.audit_id}")
+        else:
+            reports.reject(engine, args.id, "cli", reason=args.reason or "")
+            _out(f"已驳回举报 #{str(args.id).lstrip('#')}。")
     except admin.AdminError as e:
         _err(f"错误：{e}")
         return EXIT_FAIL
@@ -184,14 +245,42 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--allow-errors", action="store_true", help="有错误行时仍导入正确的行")
     x = asub.add_parser("export", help="导出为 .jsonl/.csv/.yaml")
     x.add_argument("file")
-    x = asub.add_parser("add-pattern", help="添加诈骗话术")
+    x = asub.add_parser("add-pattern", help="添加诈骗话术（先试运行，未通过则拒绝）")
     x.add_argument("--type", required=True)
     x.add_argument("--text", required=True)
     x.add_argument("--dry-run", action="store_true", help="只报告会命中什么，不做修改")
+    x.add_argument("--force", action="store_true", help="试运行未通过也添加")
+    x.add_argument("--json", action="store_true", help="以 JSON 输出试运行报告")
     x = asub.add_parser("add-number", help="登记诈骗号码")
     x.add_argument("number")
     x.add_argument("--type", required=True)
     x.add_argument("--note", default="")
+    x = asub.add_parser("del-pattern", help="停用话术")
+    x.add_argument("id")
+    x = asub.add_parser("del-number", help="移除号码")
+    x.add_argument("number")
+    x = asub.add_parser("revert", help="撤销一次修改：审计编号，或 pattern:ID / number:号码")
+    x.add_argument("ref")
+    x = asub.add_parser("history", help="审计日志（最新在前）")
+    x.add_argument("--limit", type=int, default=20)
+    x.add_argument("--target", help="只看一个对象，如 pattern:12、number:13912345678、report:3")
+    x.add_argument("--json", action="store_true")
+    x = asub.add_parser("pending", help="待审核的用户举报")
+    x.add_argument("--limit", type=int, default=10)
+    x.add_argument("--json", action="store_true")
+    x = asub.add_parser("approve", help="通过举报：生成话术或登记号码")
+    x.add_argument("id")
+    x.add_argument("--type", help="诈骗类型（默认用引擎的判断）")
+    x.add_argument("--text", help="改为话术：用这段文字作为话术")
+    x.add_argument("--as", dest="as_kind", choices=["pattern", "number"], help="生成话术或登记号码")
+    x.add_argument("--force", action="store_true", help="试运行未通过也添加")
+    x = asub.add_parser("reject", help="驳回举报")
+    x.add_argument("id")
+    x.add_argument("--reason", default="")
+    x = asub.add_parser("noisy", help="误报反馈较多的话术")
+    x.add_argument("--threshold", type=int, default=3)
+    x = asub.add_parser("masscheck", help="每条话术在正常/诈骗消息上的命中数")
+    x.add_argument("--limit", type=int, default=30)
     a.set_defaults(func=cmd_admin)
     return p
 

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -93,6 +94,59 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
+@migrations()
+def m002_reports_lifecycle(db: sqlite_utils.Database) -> None:
+    """The admin lifecycle (issue 4): the users' report queue, 误报/hit counters on numbers, bulk-import
+    batches (so an import can be undone), and revert links on audit rows."""
+    db["reports"].create(
+        {
+            "id": int,
+            "kind": str,  # text | number
+            "text": str,  # redacted (bot.redact) before it is ever written
+            "number": str,  # registry key of the reported number (or the scammer's contact number in a text)
+            "scam_type": str,  # the engine's guess; the admin may change it on approval
+            "risk": str,  # the engine's risk level at submission
+            "score": float,
+            "masked": str,  # JSON: what redaction masked, as counts {"id_number": 1, ...}
+            "reporter_hash": str,  # the first reporter (salted hash, see user_hash)
+            "count": int,  # how many distinct reporters sent it
+            "dedup_key": str,  # salted hash of the normalized text (digits collapsed) or number key
+            "status": str,  # pending | approved | rejected
+            "created_at": str,
+            "updated_at": str,
+            "last_reported_at": str,
+            "reviewed_by": str,
+            "reviewed_at": str,
+            "outcome": str,  # "pattern:12" / "number:+8613912345678"
+            "reason": str,  # why it was rejected
+        },
+        pk="id",
+        defaults={"status": "pending", "count": 1},
+        not_null={"kind", "dedup_key"},
+    )
+    db["reports"].create_index(["dedup_key"], unique=True)
+    db["reports"].create_index(["status", "count"])
+    db["report_reporters"].create(
+        {"report_id": int, "reporter_hash": str, "created_at": str},
+        pk=("report_id", "reporter_hash"),
+        foreign_keys=[("report_id", "reports", "id")],
+    )
+    db["report_reporters"].create_index(["reporter_hash", "created_at"])
+    for col in ("hits", "false_positives"):
+        db["numbers"].add_column(col, int, not_null_default=0)
+    db["numbers"].add_column("updated_at", str)
+    db["numbers"].add_column("batch", int)  # the audit id of the import that created the row
+    db["numbers"].create_index(["status"])
+    db["numbers"].create_index(["batch"])
+    db["patterns"].add_column("batch", int)
+    db["patterns"].create_index(["batch"])
+    db["audit"].add_column("reverted_by", int)  # the audit id of the revert that undid this change
+    db["audit"].create_index(["target"])
+    db["audit"].create_index(["actor"])
+    # before-values of rows a bulk import changed (created rows are found by their ``batch``)
+    db["audit_items"].create({"audit_id": int, "target": str, "before": str}, pk=("audit_id", "target"))
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """Open (creating the folder) with WAL and a busy timeout, and apply pending migrations."""
     path = Path(path)
@@ -135,6 +189,18 @@ def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
 
 def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
     db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+
+def user_hash(db: sqlite_utils.Database, user_id: int | str) -> str:
+    """A salted SHA-256 of a user id, so reports and feedback can be counted per person without storing
+    who they are. The salt is created once per database (meta key ``user_salt``); creating it is
+    race-free (INSERT OR IGNORE, then read back whichever salt won)."""
+    salt = get_meta(db, "user_salt")
+    if salt is None:
+        with write(db):
+            db.execute("insert or ignore into meta (key, value) values ('user_salt', ?)", [secrets.token_hex(16)])
+        salt = get_meta(db, "user_salt") or ""
+    return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
 
 
 # --- seed data -------------------------------------------------------------------------------------
