@@ -33,6 +33,9 @@ class Settings:
     db_path: str = DEFAULT_DB_PATH
     webhook_url: str = ""
     retention_days: int = 180
+    webhook_listen: str = "0.0.0.0"  # BOT_WEBHOOK_LISTEN: where the webhook server listens
+    webhook_port: int = 8443  # BOT_WEBHOOK_PORT
+    webhook_secret: str = ""  # BOT_WEBHOOK_SECRET: Telegram sends it in a header; others are refused
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -41,6 +44,10 @@ class Settings:
             retention = int(env.get("BOT_RETENTION_DAYS", "180"))
         except ValueError:
             retention = 180
+        try:
+            port = int(env.get("BOT_WEBHOOK_PORT", "") or 8443)
+        except ValueError:
+            port = 8443
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             base_url=env.get("TELEGRAM_BASE_URL", "").strip(),
@@ -48,4 +55,7 @@ class Settings:
             db_path=env.get("BOT_DB_PATH", "").strip() or DEFAULT_DB_PATH,
             webhook_url=env.get("BOT_WEBHOOK_URL", "").strip(),
             retention_days=max(1, retention),
+            webhook_listen=env.get("BOT_WEBHOOK_LISTEN", "").strip() or "0.0.0.0",
+            webhook_port=port if 0 < port < 65536 else 8443,
+            webhook_secret=env.get("BOT_WEBHOOK_SECRET", "").strip(),
         )

@@ -2,18 +2,26 @@
 
 The Telegram face and the terminal chat both call :func:`respond`, so ``python run.py chat`` shows
 exactly the replies the bot gives. Replies carry both HTML (Telegram) and plain text (terminal).
+
+Everything here is face-independent: the checks log and the feedback votes (counts and pattern ids,
+never text), the buttons a reply offers (as ``(label, callback data)`` pairs that a face renders its own
+way), what a pressed button does, statistics, and Traditional-Chinese replies. A face only translates
+its own events into these calls.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import admin, render
+from . import admin, render, store
 from .engine import Engine
 from .numbers import clean as clean_number
+from .store import now, today, write
 from .verdict import SCAM_TYPES, Lookup, Verdict
 
 HELP = """保单卫士 —— 帮您识别冒充保险公司、监管部门的诈骗。
@@ -36,11 +44,41 @@ ADMIN_HELP = """管理员命令：
 /delpattern 编号 —— 停用话术
 /delnumber 号码 —— 移除号码
 /pending —— 待审核的举报
-/stats —— 统计
+/stats —— 统计（每日检查数、风险分布、命中最多的话术、用户反馈）
+在 Telegram 中还可以用 /newpattern 分步添加话术（按钮选择类型，确认后生效）。
 类型：""" + "、".join(f"{k}（{v}）" for k, v in SCAM_TYPES.items())
 
 ADMIN_COMMANDS = {"addpattern", "addnumber", "delpattern", "delnumber", "pending", "stats", "undo"}
 NO_PERMISSION = "⛔ 无权限：这个命令只有管理员可以使用。"
+
+#: Command menus (name, description) — a face shows these (Telegram: set_my_commands); admins see both.
+PUBLIC_MENU: list[tuple[str, str]] = [
+    ("start", "开始使用 / 使用说明"),
+    ("help", "怎么用、会保存什么"),
+    ("lookup", "查询电话号码：/lookup 号码"),
+    ("check", "检查一段文字（群里回复一条消息发 /check）"),
+    ("report", "举报诈骗号码或消息"),
+]
+ADMIN_MENU: list[tuple[str, str]] = [
+    ("newpattern", "分步添加诈骗话术"),
+    ("addpattern", "添加话术：类型 | 话术"),
+    ("addnumber", "登记号码：号码 类型 备注"),
+    ("delpattern", "停用话术：编号"),
+    ("delnumber", "移除号码：号码"),
+    ("pending", "待审核的举报"),
+    ("stats", "统计"),
+]
+#: Every command this conversation answers; a face stays quiet on others in group chats (they may be
+#: meant for another bot).
+COMMANDS = {name for name, _ in PUBLIC_MENU} | ADMIN_COMMANDS | {"newpattern", "cancel"}
+
+#: Feedback votes: callback data "fb:<check id>:up" (有帮助) / "fb:<check id>:fp" (误报).
+VOTES = {"up": "有帮助", "fp": "误报"}
+#: Lookup statuses for which a "report this number" button is offered (an official number can't be
+#: reported; an invalid one has nothing to report).
+REPORTABLE = {"unknown", "lookalike", "reported"}
+#: Telegram refuses callback data over 64 bytes.
+MAX_CALLBACK_DATA = 64
 
 _NUMBER_ONLY = re.compile(r"^[\s+＋()（）\-－—\d０-９]{3,30}$")
 
@@ -55,10 +93,39 @@ class Reply:
     verdict: Verdict | None = None
     lookup: Lookup | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: Inline buttons, rows of (label, callback data); the data is an id or a number key, never text.
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    #: The checks-log row this reply was recorded as (feedback votes refer to it), if any.
+    check_id: int | None = None
+
+
+@dataclass
+class ButtonAnswer:
+    """What a pressed button does: a short notice (Telegram: the callback answer, at most 200
+    characters), optionally a new message, and whether the buttons should go away."""
+
+    notice: str
+    alert: bool = False
+    reply: Reply | None = None
+    remove_buttons: bool = False
 
 
 def _plain(s: str) -> Reply:
     return Reply(html.escape(s), s)
+
+
+def traditional_reply(reply: Reply) -> Reply:
+    """The same reply in Traditional characters (button labels included). Verdicts are already
+    converted by render when the user wrote Traditional; this is for help, lookups and notices."""
+    reply.html = render.to_traditional(reply.html)
+    reply.text = render.to_traditional(reply.text)
+    reply.buttons = [[(render.to_traditional(label), data) for label, data in row] for row in reply.buttons]
+    return reply
+
+
+def wrote_traditional(engine: Engine, text: str) -> bool:
+    """Whether the user wrote Traditional characters (the normalizer detects it while simplifying)."""
+    return bool(text) and engine.normalizer(text[:500]).traditional
 
 
 def looks_like_number(text: str) -> bool:
@@ -67,12 +134,37 @@ def looks_like_number(text: str) -> bool:
     return bool(_NUMBER_ONLY.match(t)) and sum(c.isdigit() for c in clean_number(t)) >= 3
 
 
-def check_text(engine: Engine, text: str) -> Reply:
+def check_text(engine: Engine, text: str, *, face: str | None = None) -> Reply:
+    """Analyse a message (or look it up, when it is only a phone number).
+
+    With ``face`` (e.g. ``"telegram"``), a verdict is also recorded in the checks log — counts and
+    pattern ids only — and carries 有帮助 / 误报 buttons that refer to that record. Without it (the
+    terminal chat, tests, group messages the bot stays quiet on) nothing is written."""
     if looks_like_number(text):
-        lk = engine.lookup(text)
-        return Reply(render.lookup_html(lk), render.lookup_text(lk), "lookup", lookup=lk)
+        return lookup_reply(engine.lookup(text))
     v = engine.analyze(text)
-    return Reply(render.verdict_html(v), render.verdict_text(v), "verdict", verdict=v)
+    reply = Reply(render.verdict_html(v), render.verdict_text(v), "verdict", verdict=v)
+    if face:
+        record_reply(engine, reply, face)
+    return reply
+
+
+def check_message(engine: Engine, text: str, *, face: str | None = None, traditional: bool = False) -> Reply:
+    """A message to check, never read as a command (a forwarded text may start with "/"), with
+    lookups and notices in Traditional when the user's client is set to Traditional Chinese."""
+    reply = check_text(engine, text if isinstance(text, str) else "", face=face)
+    if reply.kind != "verdict" and traditional:
+        reply = traditional_reply(reply)
+    return reply
+
+
+def lookup_reply(lk: Lookup) -> Reply:
+    """A lookup, with a button to report the number when reporting it makes sense."""
+    reply = Reply(render.lookup_html(lk), render.lookup_text(lk), "lookup", lookup=lk)
+    data = f"rn:{lk.normalized}"
+    if lk.status in REPORTABLE and lk.normalized and len(data.encode()) <= MAX_CALLBACK_DATA:
+        reply.buttons = [[("🚩 举报这个号码", data)]]
+    return reply
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -88,12 +180,24 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return name, rest.strip()
 
 
-def respond(engine: Engine, text: str, *, user_id: int | str = "local", is_admin: bool = False) -> Reply:
-    """Answer one incoming message (a command or text to check). Never raises for bad input."""
+def respond(engine: Engine, text: str, *, user_id: int | str = "local", is_admin: bool = False,
+            face: str | None = None, traditional: bool = False) -> Reply:
+    """Answer one incoming message (a command or text to check). Never raises for bad input.
+
+    ``face`` records verdicts in the checks log (see :func:`check_text`); ``traditional`` (the user's
+    client language is Traditional Chinese) converts help, lookups and notices to Traditional —
+    verdicts follow the script the user actually wrote."""
     text = text if isinstance(text, str) else ""
+    reply = _respond(engine, text, user_id=user_id, is_admin=is_admin, face=face)
+    if reply.kind != "verdict" and (traditional or wrote_traditional(engine, text)):
+        reply = traditional_reply(reply)
+    return reply
+
+
+def _respond(engine: Engine, text: str, *, user_id: int | str, is_admin: bool, face: str | None) -> Reply:
     cmd = parse_command(text)
     if cmd is None:
-        return check_text(engine, text)
+        return check_text(engine, text, face=face)
     name, arg = cmd
     if name in ("start", "help"):
         body = HELP + ("\n\n" + ADMIN_HELP if is_admin else "")
@@ -101,12 +205,13 @@ def respond(engine: Engine, text: str, *, user_id: int | str = "local", is_admin
     if name == "lookup":
         if not arg:
             return _plain("用法：/lookup 号码，例如 /lookup 95519")
-        lk = engine.lookup(arg)
-        return Reply(render.lookup_html(lk), render.lookup_text(lk), "lookup", lookup=lk)
+        return lookup_reply(engine.lookup(arg))
     if name == "check":
         if not arg:
             return _plain("用法：/check 要检查的文字（在群里也可以回复一条消息并发送 /check）")
-        return check_text(engine, arg)
+        return check_text(engine, arg, face=face)
+    if name == "cancel":
+        return _plain("当前没有进行中的操作。")
     if name in ADMIN_COMMANDS:
         if not is_admin:
             return Reply(html.escape(NO_PERMISSION), NO_PERMISSION, "error")
@@ -149,12 +254,135 @@ def admin_command(engine: Engine, name: str, arg: str, actor: str) -> Reply:
     return Reply(html.escape(msg), msg, "admin")
 
 
-def stats_text(engine: Engine) -> str:
+# --- the checks log and feedback ---------------------------------------------------------------------
+
+
+def record_check(engine: Engine, v: Verdict, face: str) -> int:
+    """Log one check for the statistics: risk, score, pattern ids, scam types, face — never text."""
+    row = {"at": now(), "day": today(), "risk": v.risk, "score": round(float(v.score), 1),
+           "pattern_ids": json.dumps([m.pattern_id for m in v.matches]),
+           "scam_types": json.dumps(v.scam_types), "face": face}
+    with write(engine.db):
+        return int(engine.db["checks"].insert(row).last_pk)
+
+
+def feedback_buttons(check_id: int) -> list[list[tuple[str, str]]]:
+    return [[("👍 有帮助", f"fb:{check_id}:up"), ("🙅 误报", f"fb:{check_id}:fp")]]
+
+
+def record_reply(engine: Engine, reply: Reply, face: str) -> Reply:
+    """Record a verdict reply in the checks log and attach the feedback buttons that refer to it."""
+    v = reply.verdict
+    if v is None or v.empty:
+        return reply
+    reply.check_id = record_check(engine, v, face)
+    labels = feedback_buttons(reply.check_id)
+    if v.traditional:
+        labels = [[(render.to_traditional(label), data) for label, data in row] for row in labels]
+    reply.buttons = labels
+    return reply
+
+
+def record_vote(engine: Engine, check_id: int, user_id: int | str, vote: str) -> str:
+    """One vote per user per check: ``recorded``, ``duplicate`` (the user voted already; the first vote
+    stands), ``unknown`` (no such check) or ``invalid`` (not a vote)."""
+    if vote not in VOTES:
+        return "invalid"
+    if not list(engine.db.query("select 1 from checks where id = ?", [int(check_id)])):
+        return "unknown"
+    who = store.user_hash(engine.db, user_id)  # salted; the salt is made once per database
+    with write(engine.db):
+        cur = engine.db.execute(
+            "insert or ignore into feedback (check_id, user_hash, vote, at) values (?, ?, ?, ?)",
+            [int(check_id), who, vote, now()])
+    return "recorded" if cur.rowcount == 1 else "duplicate"
+
+
+_FB = re.compile(r"^fb:(\d{1,18}):(up|fp)$")
+
+
+def on_button(engine: Engine, data: str, *, user_id: int | str, is_admin: bool = False,
+              traditional: bool = False) -> ButtonAnswer:
+    """What a pressed inline button does. Button data is ``fb:<check id>:<vote>`` or
+    ``rn:<number key>``; anything else (an old or forged button) gets an honest "expired"."""
+    ans = _on_button(engine, data or "", user_id=user_id, is_admin=is_admin)
+    if traditional:
+        ans.notice = render.to_traditional(ans.notice)
+        if ans.reply is not None:
+            ans.reply = traditional_reply(ans.reply)
+    return ans
+
+
+def _on_button(engine: Engine, data: str, *, user_id: int | str, is_admin: bool) -> ButtonAnswer:
+    m = _FB.match(data)
+    if m:
+        outcome = record_vote(engine, int(m.group(1)), user_id, m.group(2))
+        if outcome == "recorded":
+            thanks = "谢谢！已记录：" + VOTES[m.group(2)] + ("。误报会交给管理员改进规则。" if m.group(2) == "fp" else "。")
+            return ButtonAnswer(thanks, remove_buttons=True)
+        if outcome == "duplicate":
+            return ButtonAnswer("您已经反馈过这条结果了，每人只计一次。", remove_buttons=True)
+        return ButtonAnswer("这条结果的记录已不存在，无法反馈。")
+    if data.startswith("rn:") and len(data) > 3:
+        key = data[3:]
+        body = (f"举报号码 {key}：请发送\n/report {key} 对方说了什么\n"
+                "例如：/report " + key + " 自称保险公司客服，让我退保买理财。\n"
+                "举报内容会先去除身份证号、银行卡号等个人信息，由管理员审核后登记；之后查询这个号码的人都会看到提醒。")
+        html_body = (f"举报号码 <code>{html.escape(key)}</code>：请发送\n<code>/report {html.escape(key)} 对方说了什么</code>\n"
+                     "例如：/report " + html.escape(key) + " 自称保险公司客服，让我退保买理财。\n"
+                     "举报内容会先去除身份证号、银行卡号等个人信息，由管理员审核后登记；之后查询这个号码的人都会看到提醒。")
+        return ButtonAnswer("请用 /report 命令举报这个号码（说明已发送）。", reply=Reply(html_body, body, "info"))
+    return ButtonAnswer("这个按钮已失效，请重新发送消息。")
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+RISK_LABELS = {"high": "🔴 高", "medium": "🟠 中", "low": "🟡 低", "none": "🟢 无"}
+FACE_LABELS = {"telegram": "私聊", "telegram_group": "群组"}
+
+
+def stats(engine: Engine, days: int = 7, top: int = 5) -> dict[str, Any]:
+    """The admins' statistics, from counts and pattern ids only (the checks log never holds text)."""
     db = engine.db
-    total = list(db.query("select count(*) n from checks"))[0]["n"]
-    by_risk = {r["risk"]: r["n"] for r in db.query("select risk, count(*) n from checks group by risk")}
-    patterns = list(db.query("select count(*) n from patterns where status = 'active'"))[0]["n"]
-    nums = list(db.query("select count(*) n from numbers where status = 'active'"))[0]["n"]
-    lines = [f"检查总数：{total}", "风险分布：" + "，".join(f"{k} {by_risk.get(k, 0)}" for k in ("high", "medium", "low", "none")),
-             f"有效话术：{patterns}；举报号码：{nums}"]
+    since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
+
+    def one(sql: str, params: list[Any] | None = None) -> int:
+        return int(list(db.query(sql, params or []))[0]["n"] or 0)
+
+    per_day = {r["day"]: r["n"] for r in db.query(
+        "select day, count(*) n from checks where day >= ? group by day order by day desc", [since])}
+    return {
+        "total": one("select count(*) n from checks"),
+        "today": one("select count(*) n from checks where day = ?", [today()]),
+        "per_day": per_day,
+        "by_risk": {r["risk"]: r["n"] for r in db.query("select risk, count(*) n from checks group by risk")},
+        "by_face": {r["face"]: r["n"] for r in db.query("select face, count(*) n from checks group by face")},
+        "feedback": {r["vote"]: r["n"] for r in db.query("select vote, count(*) n from feedback group by vote")},
+        "top_patterns": [dict(r) for r in db.query(
+            """select p.value pid, count(*) n,
+                      sum(exists(select 1 from feedback f where f.check_id = c.id and f.vote = 'fp')) fp,
+                      (select scam_type from patterns where id = p.value) scam_type
+               from checks c, json_each(c.pattern_ids) p
+               group by p.value order by n desc, p.value limit ?""", [top])],
+        "patterns": one("select count(*) n from patterns where status = 'active'"),
+        "numbers": one("select count(*) n from numbers where status = 'active'"),
+    }
+
+
+def stats_text(engine: Engine, days: int = 7) -> str:
+    s = stats(engine, days=days)
+    lines = ["📊 统计", f"检查总数：{s['total']}（今天 {s['today']}）"]
+    if s["per_day"]:
+        lines.append(f"最近 {days} 天每日检查：" + "，".join(f"{d[5:]} {n}" for d, n in s["per_day"].items()))
+    lines.append("风险分布：" + "，".join(f"{label} {s['by_risk'].get(k, 0)}" for k, label in RISK_LABELS.items()))
+    if s["by_face"]:
+        lines.append("来源：" + "，".join(f"{FACE_LABELS.get(k, k)} {n}" for k, n in s["by_face"].items()))
+    fb = s["feedback"]
+    lines.append(f"用户反馈：有帮助 {fb.get('up', 0)}，误报 {fb.get('fp', 0)}")
+    if s["top_patterns"]:
+        lines.append("命中最多的话术：")
+        for r in s["top_patterns"]:
+            name = SCAM_TYPES.get(r["scam_type"] or "", r["scam_type"] or "已删除")
+            lines.append(f"• #{r['pid']}（{name}）命中 {r['n']} 次，误报 {r['fp'] or 0} 次")
+    lines.append(f"有效话术：{s['patterns']}；举报号码：{s['numbers']}")
     return "\n".join(lines)

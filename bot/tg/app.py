@@ -1,0 +1,255 @@
+"""Build and run the Telegram Application: ``python run.py`` → :func:`run`.
+
+The same :func:`build_application` serves production (long polling, or a webhook when
+``BOT_WEBHOOK_URL`` is set) and the end-to-end tests (polling a Bot API emulator on 127.0.0.1), so
+the tests exercise exactly what runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from .. import dialog
+from ..config import Settings
+from ..engine import Engine
+from . import handlers
+from .forms import newpattern_form
+from .services import PerUserUpdateProcessor, Services
+
+log = logging.getLogger(__name__)
+
+#: Only what the handlers use: fewer updates to fetch, and no edited messages re-checked.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+#: getUpdates long-poll timeout in production (seconds); tests pass shorter ones to serve().
+POLL_TIMEOUT = 10
+#: Retries of the start-up calls (getMe, deleteWebhook) before giving up with a clear message.
+BOOTSTRAP_RETRIES = 3
+#: The throttle forgets idle users this often (seconds), via the job queue.
+THROTTLE_PRUNE_EVERY = 600
+
+
+def file_url_for(base_url: str) -> str:
+    """The file-download base matching a Bot API base: ``…/bot`` → ``…/file/bot`` (the layout of
+    api.telegram.org and of the local Bot API server); "" when there is nothing to derive."""
+    if not base_url:
+        return ""
+    for tail in ("/bot", "/bot{token}"):
+        if base_url.endswith(tail):
+            return base_url[: -len(tail)] + "/file" + tail
+    return ""
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _request(settings: Settings, pool: int) -> HTTPXRequest:
+    """HTTP client settings. For a Bot API server on this machine (a local Bot API server, or the
+    tests' emulator) the environment's proxy settings are ignored (trust_env off): a corporate
+    HTTP(S)_PROXY would otherwise swallow requests to 127.0.0.1. Elsewhere the environment applies,
+    so deployments behind a proxy work."""
+    kwargs: dict[str, Any] = {"trust_env": False} if settings.base_url and is_loopback(settings.base_url) else {}
+    return HTTPXRequest(connection_pool_size=pool, connect_timeout=10.0, read_timeout=15.0, write_timeout=15.0,
+                        pool_timeout=5.0, httpx_kwargs=kwargs)
+
+
+def build_application(settings: Settings, engine: Engine | None = None) -> Application:
+    """The Application, with every handler registered. Without ``engine`` it opens one from
+    ``settings.db_path`` in post_init and closes it in post_shutdown; a given engine is the caller's
+    to close."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .request(_request(settings, pool=64))
+        .get_updates_request(_request(settings, pool=2))
+        # Telegram's flood limits (30 messages/s overall, 20/min per group); 429s are retried.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+        if file_url_for(settings.base_url):
+            builder = builder.base_file_url(file_url_for(settings.base_url))
+    app = builder.build()
+    app.bot_data["services"] = Services(settings=settings, engine=engine)
+    register_handlers(app)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_prune_throttle, interval=THROTTLE_PRUNE_EVERY, first=THROTTLE_PRUNE_EVERY,
+                                    name="prune-throttle")
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    """Every handler, in order. Within a group the first handler that matches wins, so the order
+    below is the bot's routing table."""
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not trigger a second reply
+    text = filters.TEXT | filters.CAPTION
+
+    # Group -1 runs before everything: the flood guard counts every message and button press and
+    # stops over-limit ones before they cost an analysis or a reply.
+    app.add_handler(TypeHandler(Update, handlers.throttle_gate), group=-1)
+
+    # 1. The admins' /newpattern form comes first, so that while it is open the admin's next text
+    #    is the script being added, not a message to analyse.
+    app.add_handler(newpattern_form())
+    # 2. /check looks at the message it replies to (how one asks in a group), so it has its own callback.
+    app.add_handler(CommandHandler("check", handlers.on_check, filters=new))
+    # 3. The other known commands, in any chat, go to dialog.respond (the terminal chat's code path).
+    #    CommandHandler skips "/cmd@OtherBot", so in groups we never answer another bot's commands.
+    known = sorted(dialog.COMMANDS - {"check", "newpattern", "cancel"})
+    app.add_handler(CommandHandler(known, handlers.on_command, filters=new))
+    # 4. Unknown commands get a hint in private chats only; in groups they are probably for others.
+    app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
+    # 5. Customers: text, photo captions and forwarded messages in private chats are checked.
+    app.add_handler(MessageHandler(private & new & text & ~filters.COMMAND, handlers.on_private_text))
+    # 6. Photos without a caption, then anything else (stickers, voice…): say what can be checked.
+    app.add_handler(MessageHandler(private & new & filters.PHOTO, handlers.on_private_photo))
+    app.add_handler(MessageHandler(private & new & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                                   handlers.on_private_other))
+    # 7. Groups: every text is checked silently; only high-risk ones are answered.
+    app.add_handler(MessageHandler(groups & new & text & ~filters.COMMAND, handlers.on_group_text))
+    # 8. Inline buttons (feedback, report-a-number, stale ones); the form's buttons matched above.
+    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    # 9. Being added to a group: one short introduction.
+    app.add_handler(ChatMemberHandler(handlers.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+
+    app.add_error_handler(handlers.on_error)
+
+
+async def post_init(app: Application) -> None:
+    """Open the engine (on its own thread: loading takes a second or two) and set the command menus."""
+    svc: Services = app.bot_data["services"]
+    svc.worker.start()
+    if svc.engine is None:
+        svc.engine = await svc.worker.call(Engine, svc.settings.db_path)
+        svc.owns_engine = True
+    await set_menus(app, svc.settings)
+    log.info("PolicyGuard bot @%s ready (%s); Ctrl-C stops it", app.bot.username,
+             "webhook" if svc.settings.webhook_url else "long polling")
+
+
+async def post_shutdown(app: Application) -> None:
+    """Close the engine if we opened it, and stop its thread."""
+    svc: Services | None = app.bot_data.get("services")
+    if svc is None:
+        return
+    if svc.engine is not None and svc.owns_engine:
+        await svc.worker.call(svc.engine.close)
+        svc.engine = None
+    svc.worker.shutdown()
+
+
+async def set_menus(app: Application, settings: Settings) -> None:
+    """Everyone sees the customer commands; each admin also sees the admin commands in their own
+    chat (BotCommandScopeChat). Failures are tolerated: an admin who has never opened a chat with
+    the bot can't get a chat-scoped menu yet ("chat not found"), and the bot must start anyway."""
+    public = [BotCommand(name, desc) for name, desc in dialog.PUBLIC_MENU]
+    admin = public + [BotCommand(name, desc) for name, desc in dialog.ADMIN_MENU]
+    try:
+        await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
+    except TelegramError as e:
+        log.warning("could not set the command menu: %s", handlers.describe_error(e))
+    for admin_id in sorted(settings.admin_ids):
+        try:
+            await app.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as e:
+            log.warning("could not set the admin menu for one admin (%s)", handlers.describe_error(e))
+
+
+async def _prune_throttle(context: ContextTypes.DEFAULT_TYPE) -> None:
+    handlers.services(context).throttle.prune()
+
+
+def serve(app: Application, settings: Settings, *, in_thread: bool = False,
+          poll_timeout: float = POLL_TIMEOUT) -> None:
+    """Run until stopped: long polling, or a webhook server when ``settings.webhook_url`` is set.
+    SIGINT/SIGTERM stop it gracefully (updates in flight finish, the engine is closed). A test that
+    runs the bot in a thread passes ``in_thread`` (signal handlers belong to the main thread) and
+    stops it with ``application.stop_running()`` on the bot's loop."""
+    kwargs: dict[str, Any] = {"allowed_updates": ALLOWED_UPDATES, "bootstrap_retries": BOOTSTRAP_RETRIES}
+    if in_thread:
+        kwargs["stop_signals"] = None
+    if settings.webhook_url:
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                        url_path=urlsplit(settings.webhook_url).path.lstrip("/"), webhook_url=settings.webhook_url,
+                        secret_token=settings.webhook_secret or None, **kwargs)
+    else:
+        app.run_polling(poll_interval=0.0, timeout=dt.timedelta(seconds=poll_timeout), **kwargs)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Wraps a handler's formatter and blanks out secrets (the bot token is part of every Bot API
+    URL, so any library that logs a URL or an exception with one would leak it)."""
+
+    def __init__(self, inner: logging.Formatter | None, secrets: Sequence[str]):
+        super().__init__()
+        self.inner = inner or logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = self.inner.format(record)
+        for s in self.secrets:
+            out = out.replace(s, "<TOKEN>")
+        return out
+
+
+def configure_logging(token: str) -> None:
+    """INFO for our own logs, WARNING for httpx (it logs every request URL, token included), and the
+    token redacted from every line whatever logs it."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for h in root.handlers:
+        if not isinstance(h.formatter, RedactingFormatter):
+            h.setFormatter(RedactingFormatter(h.formatter, [token]))
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("bot").setLevel(logging.INFO)
+
+
+def run(settings: Settings) -> int:
+    """``python run.py``: run the bot until SIGINT/SIGTERM. Returns the exit status: 0 after a
+    graceful stop, 1 when the Bot API refuses the token or can't be reached."""
+    configure_logging(settings.token)
+    app = build_application(settings)
+    try:
+        serve(app, settings)
+    except InvalidToken:
+        log.error("Telegram 拒绝了 TELEGRAM_BOT_TOKEN（令牌无效或已被撤销）：请向 @BotFather 确认令牌后重试。")
+        return 1
+    except NetworkError as e:
+        where = settings.base_url or "https://api.telegram.org"
+        log.error("无法连接 Bot API（%s）：%s。请检查网络或 TELEGRAM_BASE_URL。", where, handlers.describe_error(e))
+        return 1
+    return 0

@@ -1,0 +1,107 @@
+"""Shared pytest fixtures.
+
+Telegram face (tests/test_tg_*.py): ``botapi`` starts the Bot API emulator on 127.0.0.1;
+``tg_bot_factory`` runs the REAL polling Application (bot.tg.app.build_application + serve, the code
+``python run.py`` runs) in a thread against it, each bot with its own temporary BOT_DB_PATH;
+``tg_bot`` is one such bot with admin ``TG_ADMIN_ID``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from botapi_emulator import BotAPIEmulator
+
+# --- Telegram face fixtures ------------------------------------------------------------------------------
+
+TG_ADMIN_ID = 777
+#: getUpdates long-poll timeout in tests: short, so a stopped bot never waits on a poll.
+TG_POLL_TIMEOUT = 1.0
+
+
+class TgRunningBot:
+    """The bot's Application running in a background thread with its own event loop."""
+
+    def __init__(self, api: BotAPIEmulator, db_path: Path, admin_ids: frozenset[int], env: dict[str, str] | None = None):
+        from bot.config import Settings
+        from bot.tg.app import build_application
+
+        base = {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_BASE_URL": api.base_url, "BOT_DB_PATH": str(db_path),
+                "BOT_ADMIN_IDS": ",".join(str(i) for i in sorted(admin_ids))}
+        self.api = api
+        self.db_path = db_path
+        self.settings = Settings.from_env({**base, **(env or {})})
+        self.app = build_application(self.settings)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="tg-bot", daemon=True)
+
+    def _main(self) -> None:
+        from bot.tg.app import serve
+
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            serve(self.app, self.settings, in_thread=True, poll_timeout=TG_POLL_TIMEOUT)
+        except BaseException as e:  # surfaced by the tests through .error
+            self.error = e
+
+    def start(self, timeout: float = 30.0) -> TgRunningBot:
+        self._thread.start()
+        self.api.wait_for(lambda: self.api.get_updates_calls > 0 or self.error is not None or not self._thread.is_alive(),
+                          timeout, "the bot to start polling")
+        if self.error is not None:
+            raise RuntimeError(f"the bot failed to start: {self.error!r}") from self.error
+        return self
+
+    @property
+    def engine(self):  # noqa: ANN201 - bot.engine.Engine, imported lazily
+        return self.app.bot_data["services"].engine
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Graceful stop, as SIGINT does it: the polling loop ends, post_shutdown closes the engine."""
+        if self._thread.is_alive() and self.loop is not None:
+            self.loop.call_soon_threadsafe(self.app.stop_running)
+            self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the bot did not stop"
+
+
+@pytest.fixture
+def botapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[BotAPIEmulator]:
+    """A fresh Bot API emulator on 127.0.0.1 (random free port)."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    api = BotAPIEmulator().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def tg_bot_factory(botapi: BotAPIEmulator, tmp_path: Path) -> Iterator[Callable[..., TgRunningBot]]:
+    """Start bots against ``botapi``: ``tg_bot_factory(admin_ids=..., db_path=..., env=...)``. Every bot
+    still running at the end of the test is stopped."""
+    bots: list[TgRunningBot] = []
+
+    def start(admin_ids: frozenset[int] = frozenset({TG_ADMIN_ID}), db_path: Path | None = None,
+              env: dict[str, str] | None = None) -> TgRunningBot:
+        bot = TgRunningBot(botapi, db_path or tmp_path / "policyguard.db", admin_ids, env)
+        bots.append(bot)
+        return bot.start()
+
+    yield start
+    for bot in bots:
+        bot.stop()
+
+
+@pytest.fixture
+def tg_bot(tg_bot_factory: Callable[..., TgRunningBot]) -> TgRunningBot:
+    """One running bot with admin TG_ADMIN_ID and its own temporary database."""
+    return tg_bot_factory()
