@@ -143,8 +143,11 @@ class Rewriter:
 
     def __init__(self, mapping: dict[str, str]):
         self.mapping = {k: v for k, v in mapping.items() if k and k != v}
-        keys = sorted(self.mapping, key=len, reverse=True)
-        self.pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+        # every canonical word also matches itself, so 保监会 → 银保监会 leaves 银保监会 alone
+        keys = set(self.mapping) | {v for v in self.mapping.values() if v}
+        self.pattern = (
+            re.compile("|".join(_bounded(k) for k in sorted(keys, key=lambda k: (-len(k), k)))) if self.mapping else None
+        )
 
     def apply(self, text: str, idx: list[int]) -> tuple[str, list[int]]:
         if self.pattern is None:
@@ -156,7 +159,7 @@ class Rewriter:
             s, e = m.span()
             out.append(text[pos:s])
             out_idx.extend(idx[pos:s])
-            repl = self.mapping[m.group(0)]
+            repl = self.mapping.get(m.group(0), m.group(0))
             src = idx[s:e]
             out.append(repl)
             # spread the replacement over the source span so highlights cover what the user wrote
@@ -165,6 +168,17 @@ class Rewriter:
         out.append(text[pos:])
         out_idx.extend(idx[pos:])
         return "".join(out), out_idx
+
+
+def _bounded(key: str) -> str:
+    """A key's regex; Latin letters at its edges must not touch other letters, digits or URL characters
+    (so "wx" never matches inside a word or a link)."""
+    pat = re.escape(key)
+    if key[0].isascii() and key[0].isalnum():
+        pat = r"(?<![a-z0-9./:_\-])" + pat
+    if key[-1].isascii() and key[-1].isalnum():
+        pat += r"(?![a-z0-9./_\-])"
+    return pat
 
 
 def _pinyin_forms(word: str) -> Iterable[str]:

@@ -8,6 +8,7 @@ in one Aho-Corasick pass, so adding rules costs nothing per message.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,19 +104,28 @@ class SignalSet:
         """Terms worth teaching the segmenter."""
         return {t for r in self.rules for g in r.groups for t in g if not t.startswith("@")}
 
-    def term_hits(self, norm: Normalized) -> dict[str, list[Span]]:
+    def term_hits(self, norm: Normalized) -> tuple[dict[str, list[Span]], dict[str, list[Span]]]:
+        """All hits, and the hits that are not negated (see :func:`negated_from`)."""
         hits: dict[str, list[Span]] = defaultdict(list)
+        plain: dict[str, list[Span]] = defaultdict(list)
         if self.empty:
-            return hits
+            return hits, plain
+        neg = negated_from(norm.text)
         for end, term in self.auto.iter(norm.text):
-            hits[term].append(norm.span(end - len(term) + 1, end + 1))
-        return hits
+            start = end - len(term) + 1
+            span = norm.span(start, end + 1)
+            hits[term].append(span)
+            if not neg[start]:
+                plain[term].append(span)
+        return hits, plain
 
     def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
-        hits = self.term_hits(norm)
+        hits, plain = self.term_hits(norm)
         fired = []
         for rule in self.rules:
-            spans = _fire(rule, hits, features)
+            # a scam's talking point inside a negated clause ("我司不会要求您退保购买理财") is a warning,
+            # not a demand: positive rules only see hits outside negated clauses
+            spans = _fire(rule, plain if rule.weight > 0 else hits, features)
             if spans is None:
                 continue
             ev = [Evidence(a, b, norm.original[a:b], rule.label) for a, b in _merge(spans)]
@@ -123,6 +133,40 @@ class SignalSet:
                 SignalHit(rule.name, rule.weight, ev, rule.label, rule.explanation, list(rule.scam_types))
             )
         return fired
+
+
+#: Negation cues (NegEx-style). A pre-cue negates the rest of its clause (我司不会要求您退保…); a
+#: post-cue negates the clause before it (…要求下载APP屏幕共享的均为诈骗). Clauses end at punctuation.
+PRE_NEGATION = re.compile(
+    r"不会|不要|请勿|切勿|勿|不得|绝不|从不|从未|不可|千万别|别信|别听|别给|别把|别转|别去|别点|谨防|警惕|严禁|防范|提防|并非"
+)
+POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系)(电信)?(诈骗|骗局|骗子)|的骗局|是假的|不可信|别信|不要信|不能信")
+_CLAUSE_END = set("，。！？；,.!?;\n")
+
+
+def negated_from(text: str) -> list[bool]:
+    """For each position, whether it lies in the negated part of its clause."""
+    out = [False] * (len(text) + 1)
+    pre = {m.end() for m in PRE_NEGATION.finditer(text)}
+    post = [m.start() for m in POST_NEGATION.finditer(text)]
+    if not pre and not post:
+        return out
+    on = False
+    clause_start = 0
+    for i, ch in enumerate(text):
+        if ch in _CLAUSE_END:
+            on = False
+            clause_start = i + 1
+        if i in pre:
+            on = True
+        out[i] = on
+    for p in post:
+        j = p - 1
+        while j >= 0 and text[j] not in _CLAUSE_END:
+            out[j] = True
+            j -= 1
+    del clause_start
+    return out
 
 
 def _lookup(term: str, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Span]:
