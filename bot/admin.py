@@ -59,13 +59,16 @@ def _changed(engine: Engine) -> None:
     engine._admin_version_seen = version  # type: ignore[attr-defined]  # our own change is in our index
 
 
+_UNSEEN = object()
+
+
 def reload_if_changed(engine: Engine) -> bool:
     """Rebuild the engine's script index if another process changed scripts since we last looked.
     Cheap (one primary-key read): the bot can call it every minute from its job queue."""
     version = get_meta(engine.db, "admin_version")
-    seen = getattr(engine, "_admin_version_seen", None)
+    seen = getattr(engine, "_admin_version_seen", _UNSEEN)
     engine._admin_version_seen = version  # type: ignore[attr-defined]
-    if seen is None or seen == version:
+    if seen is _UNSEEN or seen == version:
         return False
     engine.reload()
     return True

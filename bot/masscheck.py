@@ -24,9 +24,10 @@ from typing import Any
 
 import yaml
 
-from .config import PATTERNS_DIR, ROOT
+from .config import MAX_TEXT_CHARS, PATTERNS_DIR, ROOT
 from .engine import Engine
 from .match import ScriptIndex
+from .normalize import Normalized
 from .verdict import SCAM_TYPES
 
 KNOWN_LEGIT_PATH = PATTERNS_DIR / "known_legit.yaml"
@@ -49,7 +50,7 @@ CANDIDATE_ID = -1
 _GENERIC = """
 您好 你好 尊敬 尊敬的 亲爱的 客户 用户 先生 女士 保险 保险公司 公司 客服 客服中心 中心 服务 业务 办理 通知
 提醒 温馨 温馨提示 退保 理财 保单 保费 保障 产品 电话 热线 信息 咨询 联系 工作人员 人员 感谢 谢谢 欢迎
-您的 我们 今天 现在 近期 相关 情况 问题 可以 需要 请您 如有 疑问 详情 了解 回复 短信 消息 官方 合同
+您的 我们 我是 您是 这是 今天 现在 近期 相关 情况 问题 可以 需要 请您 如有 疑问 详情 了解 回复 短信 消息 官方 合同
 """
 GENERIC_WORDS = frozenset(_GENERIC.split())
 
@@ -224,7 +225,7 @@ def corpus(path: Path | None = None) -> list[Sample]:
 
 class _EngineCache:
     def __init__(self) -> None:
-        self.terms: dict[str, frozenset[str]] = {}
+        self.forms: dict[str, tuple[Normalized, list[str]]] = {}
         self.generic: frozenset[str] | None = None
         self.base_sig: tuple | None = None
         self.base: dict[str, bool] = {}
@@ -241,13 +242,14 @@ def _cache(engine: Engine) -> _EngineCache:
     return c
 
 
-def _msg_terms(engine: Engine, text: str) -> frozenset[str]:
+def _msg_forms(engine: Engine, text: str) -> tuple[Normalized, list[str]]:
+    """A message's normalized form and content words, as ``Engine.analyze`` computes them (cached)."""
     c = _cache(engine)
-    t = c.terms.get(text)
-    if t is None:
-        _, terms = engine.script_forms(text)
-        t = c.terms[text] = frozenset(terms)
-    return t
+    f = c.forms.get(text)
+    if f is None:
+        norm = engine.normalizer(text[:MAX_TEXT_CHARS])
+        f = c.forms[text] = (norm, engine.segmenter.terms(engine.segmenter.cut(norm.text)))
+    return f
 
 
 def generic_words(engine: Engine) -> frozenset[str]:
@@ -310,8 +312,8 @@ def dry_run(engine: Engine, scam_type: str, text: str, *, samples: list[Sample] 
             corpus_path: Path | None = None, known_path: Path | None = None) -> DryRun:
     """Mass-check one candidate script against the known-legitimate set and the labeled corpus.
 
-    Only messages that share a content word with the candidate can be affected (the index never
-    proposes a script that shares no word), so only those are analysed, with and without it.
+    Only messages for which the copied index returns the candidate among its matches can change (the
+    candidate is otherwise invisible to the verdict), so only those are analysed, with and without it.
     """
     t0 = time.perf_counter()
     norm, terms = engine.script_forms(text)
@@ -334,7 +336,10 @@ def dry_run(engine: Engine, scam_type: str, text: str, *, samples: list[Sample] 
             c.base_sig, c.base = sig, {}
     hits = {"known_legit": 0, "corpus_legit": 0, "corpus_scam": 0}
     for s in samples:
-        if not cand_terms & _msg_terms(engine, s.text):
+        norm_s, terms_s = _msg_forms(engine, s.text)
+        if not cand_terms.intersection(terms_s):
+            continue
+        if not any(m.pattern_id == CANDIDATE_ID for m in overlay.index.query(norm_s, terms_s)):
             continue
         base = c.base.get(s.text)
         if base is None:

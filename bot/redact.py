@@ -74,13 +74,13 @@ _DIGITS = re.compile(
 )
 #: A contact cue shortly before a mobile number marks it as the scammer's contact number (evidence).
 _CONTACT_CUE = re.compile(
-    r"(致电|拨打|联系|联络|来电|回电|回拨|电话|热线|专线|咨询|详询|垂询|微信|加微|vx|v信|wx|手机|tel|call|客服|专员|经理|"
+    r"(致电|拨打|联系|联络|来电|回电|回拨|电话|热线|专线|咨询|详询|垂询|微信|加微|vx|v信|wx|tel|call|客服|专员|经理|"
     r"顾问|联系人|号码|打给|打)"
 )
 _CUE_WINDOW = 14
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]")
 # the reporter's own number, or a number the sentence says belongs to the reporter/recipient
-_SELF_CUE = re.compile(r"(我的手机|我的电话|我手机|本人手机|本人电话|我的号码|机主|您的手机|您手机|你的手机|绑定手机|预留手机)")
+_SELF_CUE = re.compile(r"((我|本人|您|你)(爸|妈|家|老公|老婆|爱人|父亲|母亲|儿子|女儿)?的?(手机|电话|号码)|机主|绑定手机|预留手机)")
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
@@ -150,12 +150,16 @@ def _overlaps(spans: list[tuple[int, int, str]], a: int, b: int) -> bool:
     return any(a < e and s < b for s, e, _ in spans)
 
 
-def _has_cue(t: str, start: int, pattern: re.Pattern[str]) -> bool:
-    window = t[max(0, start - _CUE_WINDOW): start]
+def _cue_end(t: str, start: int, pattern: re.Pattern[str]) -> int:
+    """Where the nearest cue before ``start`` ends (in the same sentence, within the window), or -1."""
+    lo = max(0, start - _CUE_WINDOW)
+    window = t[lo:start]
     cut = list(_SENTENCE_END.finditer(window))
     if cut:
-        window = window[cut[-1].end():]
-    return bool(pattern.search(window.lower()))
+        lo += cut[-1].end()
+        window = t[lo:start]
+    ends = [m.end() for m in pattern.finditer(window.lower())]
+    return lo + ends[-1] if ends else -1
 
 
 def redact(text: str, reporter_phone: str | None = None, keep_numbers: list[str] | tuple[str, ...] = (),
@@ -199,13 +203,11 @@ def redact(text: str, reporter_phone: str | None = None, keep_numbers: list[str]
             if d in keep:
                 kept.append(d)
                 continue
-            if _has_cue(t, a, _SELF_CUE):
-                kind = "phone"
-            elif _has_cue(t, a, _CONTACT_CUE):
+            contact, own_cue = _cue_end(t, a, _CONTACT_CUE), _cue_end(t, a, _SELF_CUE)
+            if contact > own_cue:  # the nearer cue decides: "让他拨打 138…" vs "我爸的手机 138…"
                 kept.append(d)
                 continue
-            else:
-                kind = "phone"
+            kind = "phone"
         masked.append((a, b, kind))
 
     def add_name(a: int, b: int) -> None:
