@@ -200,7 +200,10 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 # --- reading order ---------------------------------------------------------------------------------------
 
-_CLOCK = re.compile(r"^(?:\d{1,2}[:：]\d{2}|[345]G\W*|LTE|\d{1,3}%|[\W_]+)$", re.I)
+#: Phone chrome, not message text: the status bar (clock, network, battery), lone symbols, and the
+#: SMS apps' labels and input placeholders.
+_CHROME = re.compile(r"^(?:\d{1,2}[:：]\d{2}|[345]G\W*|LTE|\d{1,3}%|[\W_]+|短信|簡訊|简讯|信息|訊息|短信/彩信|"
+                     r"iMessage|文本信息|文字訊息|发送|發送)$", re.I)
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -284,7 +287,7 @@ def _result_from_boxes(raw: list[Any] | None, size: tuple[int, int]) -> OcrResul
     boxes = _boxes(raw)
     weights = [max(1, len(b.text)) for b in boxes]
     conf = sum(b.score * w for b, w in zip(boxes, weights, strict=True)) / sum(weights) if boxes else 0.0
-    kept = [b for b in boxes if b.score >= BOX_MIN_SCORE and not _CLOCK.match(b.text)]
+    kept = [b for b in boxes if b.score >= BOX_MIN_SCORE and not _CHROME.match(b.text)]
     lines = _lines(kept)
     text = "\n".join(_paragraphs(lines))[:MAX_TEXT_CHARS]
     res = OcrResult(text=text, confidence=conf, lines=len(lines), width=size[0], height=size[1])

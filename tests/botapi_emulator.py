@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 #: Parameters PTB sends JSON-encoded inside form fields.
 JSON_FIELDS = {"reply_markup", "reply_parameters", "entities", "caption_entities", "commands", "scope",
@@ -174,11 +174,15 @@ class BotAPIEmulator:
     def message(self, user_id: int, text: str | None = None, *, chat_id: int | None = None,
                 chat_type: str = "private", caption: str | None = None, photo: bytes | None = None,
                 forwarded: bool = False, reply_to: dict[str, Any] | None = None,
-                language_code: str | None = None, first_name: str = "") -> dict[str, Any]:
+                language_code: str | None = None, first_name: str = "", document: bytes | None = None,
+                mime_type: str = "application/octet-stream", file_name: str = "file.bin",
+                file_size: int | None = None) -> dict[str, Any]:
         """A message from user ``user_id``; in a private chat by default (chat id = user id), or in
         a group (``chat_type="group"``/``"supergroup"``, ``chat_id`` negative). ``forwarded`` adds a
-        ``forward_origin``; ``photo`` attaches an image (downloadable via getFile); ``reply_to`` is a
-        message dict returned by an earlier call. Returns the message as delivered."""
+        ``forward_origin``; ``photo`` attaches an image and ``document`` a file (``mime_type``,
+        ``file_name``), both downloadable via getFile; ``file_size`` overrides the size the message
+        reports for either (e.g. a 30 MB file without storing 30 MB); ``reply_to`` is a message dict
+        returned by an earlier call. Returns the message as delivered."""
         cid = chat_id if chat_id is not None else (user_id if chat_type == "private" else -1000 - user_id)
         chat = {"id": cid, "type": chat_type}
         if chat_type == "private":
@@ -197,7 +201,11 @@ class BotAPIEmulator:
         if photo is not None:
             fid = self.add_file(photo, suffix=".jpg")
             msg["photo"] = [{"file_id": fid, "file_unique_id": "u" + fid, "width": 640, "height": 480,
-                             "file_size": len(photo)}]
+                             "file_size": len(photo) if file_size is None else file_size}]
+        if document is not None:
+            fid = self.add_file(document, suffix="." + file_name.rsplit(".", 1)[-1] if "." in file_name else "")
+            msg["document"] = {"file_id": fid, "file_unique_id": "u" + fid, "file_name": file_name,
+                               "mime_type": mime_type, "file_size": len(document) if file_size is None else file_size}
         if caption is not None:
             msg["caption"] = caption
         if forwarded:
@@ -451,7 +459,8 @@ class _Handler(BaseHTTPRequestHandler):
             url = urlsplit(self.path)
             parts = url.path.split("/")
             if len(parts) >= 4 and parts[1] == "file" and parts[2].startswith("bot"):
-                token, fpath = parts[2][3:], "/".join(parts[3:])
+                # PTB percent-encodes the download path (the token's ":" arrives as %3A), as Telegram accepts
+                token, fpath = unquote(parts[2][3:]), unquote("/".join(parts[3:]))
                 content = em.download(fpath) if token == em.token else None
                 if content is None:
                     self._json(404, {"ok": False, "error_code": 404, "description": "Not Found"})

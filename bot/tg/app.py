@@ -33,7 +33,7 @@ from telegram.request import HTTPXRequest
 from .. import dialog
 from ..config import Settings
 from ..engine import Engine
-from . import handlers
+from . import handlers, photos
 from .forms import newpattern_form
 from .services import PerUserUpdateProcessor, Services
 
@@ -123,6 +123,10 @@ def register_handlers(app: Application) -> None:
     # 1. The admins' /newpattern form comes first, so that while it is open the admin's next text
     #    is the script being added, not a message to analyse.
     app.add_handler(newpattern_form())
+    # 1b. Screenshots (bot/tg/photos.py): /check in reply to an image, and photos and files in private
+    #     chats, are read with OCR off the event loop and checked. Before /check and the text handlers,
+    #     so an image with a caption is read, not only its caption; non-image files get a refusal.
+    app.add_handlers(photos.photo_handlers())
     # 2. /check looks at the message it replies to (how one asks in a group), so it has its own callback.
     app.add_handler(CommandHandler("check", handlers.on_check, filters=new))
     # 3. The other known commands, in any chat, go to dialog.respond (the terminal chat's code path).
