@@ -9,6 +9,8 @@ Telegram face (tests/test_tg_*.py): ``botapi`` starts the Bot API emulator on 12
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,15 +86,41 @@ def botapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[BotAPIEmulator]:
     api.stop()
 
 
+@pytest.fixture(scope="session")
+def tg_seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database created and seeded once per test session. Tests copy it to their own BOT_DB_PATH:
+    the bot under test then opens it exactly as in production (the seed is up to date, so it is not
+    seeded again), and each test saves the seeding time."""
+    from bot.engine import Engine
+
+    path = tmp_path_factory.mktemp("tg-template") / "policyguard.db"
+    Engine(path).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    return path
+
+
+def tg_fresh_db(template: Path, dest: Path) -> Path:
+    """A private copy of the seeded template database."""
+    shutil.copyfile(template, dest)
+    return dest
+
+
 @pytest.fixture
-def tg_bot_factory(botapi: BotAPIEmulator, tmp_path: Path) -> Iterator[Callable[..., TgRunningBot]]:
-    """Start bots against ``botapi``: ``tg_bot_factory(admin_ids=..., db_path=..., env=...)``. Every bot
-    still running at the end of the test is stopped."""
+def tg_bot_factory(botapi: BotAPIEmulator, tmp_path: Path, tg_seeded_db: Path) -> Iterator[Callable[..., TgRunningBot]]:
+    """Start bots against ``botapi``: ``tg_bot_factory(admin_ids=..., db_path=..., env=...)``; without
+    ``db_path`` each test gets its own copy of the seeded database. Every bot still running at the end
+    of the test is stopped."""
     bots: list[TgRunningBot] = []
 
     def start(admin_ids: frozenset[int] = frozenset({TG_ADMIN_ID}), db_path: Path | None = None,
               env: dict[str, str] | None = None) -> TgRunningBot:
-        bot = TgRunningBot(botapi, db_path or tmp_path / "policyguard.db", admin_ids, env)
+        if db_path is None:
+            db_path = tmp_path / "policyguard.db"
+            if not db_path.exists():
+                tg_fresh_db(tg_seeded_db, db_path)
+        bot = TgRunningBot(botapi, db_path, admin_ids, env)
         bots.append(bot)
         return bot.start()
 

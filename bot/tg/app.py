@@ -137,8 +137,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
     # 5. Customers: text, photo captions and forwarded messages in private chats are checked.
     app.add_handler(MessageHandler(private & new & text & ~filters.COMMAND, handlers.on_private_text))
-    # 6. Photos without a caption, then anything else (stickers, voice…): say what can be checked.
-    app.add_handler(MessageHandler(private & new & filters.PHOTO, handlers.on_private_photo))
+    # 6. Anything else in a private chat (stickers, voice…): say what can be checked.
     app.add_handler(MessageHandler(private & new & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                    handlers.on_private_other))
     # 7. Groups: every text is checked silently; only high-risk ones are answered.
@@ -228,6 +227,14 @@ class RedactingFormatter(logging.Formatter):
         return out
 
 
+class _DropInvalidToken(logging.Filter):
+    """PTB logs a refused token with a long traceback before raising; :func:`run` then says it in
+    one clear line, so the traceback is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+
+
 def configure_logging(token: str) -> None:
     """INFO for our own logs, WARNING for httpx (it logs every request URL, token included), and the
     token redacted from every line whatever logs it."""
@@ -237,6 +244,9 @@ def configure_logging(token: str) -> None:
     for h in root.handlers:
         if not isinstance(h.formatter, RedactingFormatter):
             h.setFormatter(RedactingFormatter(h.formatter, [token]))
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, _DropInvalidToken) for f in ptb.filters):
+        ptb.addFilter(_DropInvalidToken())
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("bot").setLevel(logging.INFO)

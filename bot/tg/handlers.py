@@ -34,9 +34,7 @@ from .throttle import Decision
 log = logging.getLogger(__name__)
 
 SLOW_DOWN = "⏳ 您发得太快了，请稍后再试（每 30 秒最多检查 10 条消息）。"
-PHOTO_HINT = ("收到图片。我暂时还不能读取图片里的文字：请把短信或聊天内容的文字复制粘贴、或直接转发给我；"
-              "发截图时，也可以把关键内容写在图片说明里一起发送。")
-OTHER_HINT = "我只能检查文字消息：请把可疑短信、聊天记录的文字转发或粘贴给我，或发送 /help 查看用法。"
+OTHER_HINT = "我只能检查文字和截图：请把可疑短信、聊天记录的文字或截图转发给我，或发送 /help 查看用法。"
 GROUP_HELLO = ("大家好，我是保单卫士。我会安静地待在群里，只有发现高风险的诈骗消息时才会提醒；"
                "想检查某条消息，回复它并发送 /check。我不保存群里的聊天内容。\n"
                "（如果我收不到群消息，请群主在 @BotFather 关闭我的隐私模式，或把我设为管理员。）")
@@ -145,12 +143,6 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                                         traditional=wants_traditional(update.effective_user))
     _log_check(update, reply, started)
     await send_reply(update, context, reply)
-
-
-async def on_private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo without a caption: say honestly that only text can be checked for now."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(PHOTO_HINT)
 
 
 async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
