@@ -113,17 +113,29 @@ def build_seed(tmp: Path) -> Path:
     return db
 
 
-def add_numbers(db: Path, m: int) -> None:
-    import synth
+def number_rows(m: int):
+    """m distinct reported numbers (registry key, type, note, reports, first, last): ``bench/make_bulk.py``'s
+    generator (the one bulk-import files are made with), or ``synth.numbers`` where it is absent."""
+    try:
+        import make_bulk
+    except ImportError:
+        import synth
 
+        for i, (k, t, note) in enumerate(synth.numbers(m)):
+            yield k, t, note, 1 + i % 7, "2024-01-02", "2025-03-04"
+        return
+    for r in make_bulk.numbers(m):
+        yield r["number"], r["type"], r["note"], r["reports"], r["first_reported"], r["last_reported"]
+
+
+def add_numbers(db: Path, m: int) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     conn = sqlite3.connect(db)
     with conn:
         conn.executemany(
             "insert or ignore into numbers (number, scam_type, note, reports, first_reported, last_reported, "
             "status, source, created_by, created_at) values (?, ?, ?, ?, ?, ?, 'active', 'import', 'bench', ?)",
-            ((k, t, note, 1 + (i % 7), "2024-01-02", "2025-03-04", stamp)
-             for i, (k, t, note) in enumerate(synth.numbers(m))))
+            ((*r, stamp) for r in number_rows(m)))
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 
@@ -494,7 +506,7 @@ def _run(a: argparse.Namespace, n_list: list[int], m_list: list[int], target: in
         k = 2000 if not a.quick else 300
         look.append(run_worker(["--messages", "1", "--repeat", "1", "--lookups", str(k)], by_m[m])["lookup"])
     starts: dict[int, dict[str, Any]] = {}
-    for n in sorted({n_list[0], target}):
+    for n in sorted({target} if a.quick else {n_list[0], target}):
         log(f"{n:,} scripts: start-up to first answer")
         starts[n] = startup(by_n[n], a.startup_runs)
     meta = {"when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "messages": len(load_messages(a.messages)),

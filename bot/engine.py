@@ -7,20 +7,26 @@ number registry's primary-key reads.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
+import os
+import pickle
+import tempfile
 import threading
 from collections import defaultdict
 from pathlib import Path
 
 from . import numbers as numbers_mod
-from .config import MAX_TEXT_CHARS, Settings
+from .config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, PATTERNS_DIR, Settings
 from .extract import Extracted, OrgFinder, extract
 from .knowledge import Knowledge, Organization
 from .match import ScriptIndex
 from .normalize import Normalized, Normalizer, basic
 from .segment import Segmenter
-from .signals import SignalSet, Span, load_rules
+from .signal_index import IndexedSignalSet
+from .signals import Span, load_rules
 from .store import active_patterns, connect, reported_number, seed
 from .verdict import LOW, MEDIUM, Lookup, NoticeRef, Verdict, risk_for
 
@@ -38,12 +44,20 @@ class Engine:
 
     def __init__(self, db_path: str | Path | None = None, *, knowledge: Knowledge | None = None):
         self.db_path = str(db_path or Settings.from_env().db_path)
-        self.knowledge = knowledge or Knowledge.load()
-        self.normalizer = Normalizer()
-        self.rules = load_rules(self.normalizer.canonical)
-        self.signals = SignalSet(self.rules)
-        self.orgs = OrgFinder(self.knowledge, self.normalizer.canonical)
-        self.segmenter = Segmenter(self._vocabulary())
+        self.cache_dir = cache_dir()
+        parts = None if knowledge is not None else _load_parts(self.cache_dir)
+        if parts is None:
+            self.knowledge = knowledge or Knowledge.load()
+            self.normalizer = Normalizer()
+            self.rules = load_rules(self.normalizer.canonical)
+            self.orgs = OrgFinder(self.knowledge, self.normalizer.canonical)
+        else:
+            self.knowledge, self.normalizer, self.rules, self.orgs = parts
+        self.signals = IndexedSignalSet(self.rules)
+        vocabulary = self._vocabulary()
+        if parts is None and knowledge is None:
+            _save_parts(self.cache_dir, (self.knowledge, self.normalizer, self.rules, self.orgs))
+        self.segmenter = Segmenter(vocabulary, cache_dir=self.cache_dir)
         self.db = connect(self.db_path)
         self._lock = threading.RLock()
         seed(self.db, self.script_forms, self.number_key)
@@ -93,10 +107,8 @@ class Engine:
             self.index.remove(pid)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing twice
             self.db.close()
-        except Exception:  # pragma: no cover - closing twice
-            pass
 
     # --- numbers ----------------------------------------------------------------------------------
 
@@ -234,6 +246,86 @@ class Engine:
         if orgs:
             lines.insert(0, self._hotline_line(orgs))
         return _dedupe(lines)[:4]
+
+
+# --- start-up cache ----------------------------------------------------------------------------------------
+# Building the knowledge, the normalizer's rewrite tables (pinyin spellings of every key word: pypinyin) and
+# the rules costs more than loading jieba. Their result is pickled, keyed by a fingerprint of every input:
+# the data files, the code that reads them, and the versions of the libraries that shape them.
+
+_CACHE_VERSION = "1"
+
+
+def cache_dir() -> Path | None:
+    """Where start-up caches live: ``BOT_CACHE_DIR``, else the user's cache folder (``~/.cache/policyguard``),
+    else the temp folder; None when none is writable (then nothing is cached)."""
+    env = os.environ.get("BOT_CACHE_DIR", "").strip()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    choices = [Path(env)] if env else []
+    choices += [Path(xdg) / "policyguard" if xdg else Path.home() / ".cache" / "policyguard",
+                Path(tempfile.gettempdir()) / f"policyguard-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"]
+    for d in choices:
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if os.access(d, os.W_OK):
+                return d
+        except OSError:
+            continue
+    return None
+
+
+def _parts_key() -> str:
+    import sys
+    from importlib import metadata
+
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    h.update(sys.version.encode())
+    for pkg in ("pypinyin", "opencc", "pyahocorasick", "jieba", "pyyaml"):
+        try:
+            h.update(f"{pkg}={metadata.version(pkg)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(pkg.encode())
+    files = sorted(Path(__file__).parent.glob("*.py")) + sorted(p for p in KNOWLEDGE_DIR.glob("*") if p.is_file())
+    files.append(PATTERNS_DIR / "signals.yaml")
+    for f in files:
+        h.update(f.name.encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:24]
+
+
+def _parts_path(folder: Path | None) -> Path | None:
+    return folder / f"engine-parts-{_parts_key()}.pickle" if folder is not None else None
+
+
+def _load_parts(folder: Path | None):
+    path = _parts_path(folder)
+    if path is None or not path.exists():
+        return None
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except Exception as e:  # a stale or broken cache is rebuilt, never fatal
+        log.warning("start-up cache %s unreadable (%s): rebuilding", path, e)
+        return None
+
+
+def _save_parts(folder: Path | None, parts) -> None:
+    path = _parts_path(folder)
+    if path is None:
+        return
+    try:
+        for old in path.parent.glob("engine-parts-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parts-")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(parts, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception as e:  # read-only folder, full disk: run without the cache
+        log.warning("could not write start-up cache %s: %s", path, e)
 
 
 def _unique_orgs(ex: Extracted) -> list[Organization]:

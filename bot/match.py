@@ -43,9 +43,23 @@ class ScriptIndex:
     def __init__(self) -> None:
         self.scripts: dict[int, Script] = {}
         self.postings: dict[str, set[int]] = defaultdict(set)
+        # IDF of each term and word weight of each script depend on the script count: cached, and dropped on
+        # every change (and whenever the count no longer matches, e.g. after ``scripts`` was replaced)
+        self._idf: dict[str, float] = {}
+        self._weights: dict[int, float] = {}
+        self._cached_n = -1
 
     def __len__(self) -> int:
         return len(self.scripts)
+
+    def _invalidate(self) -> None:
+        self._idf.clear()
+        self._weights.clear()
+        self._cached_n = len(self.scripts)
+
+    def _check_cache(self) -> None:
+        if self._cached_n != len(self.scripts):
+            self._invalidate()
 
     def add(self, sid: int, scam_type: str, text: str, norm: str, terms: list[str] | tuple[str, ...]) -> None:
         if sid in self.scripts:
@@ -54,6 +68,7 @@ class ScriptIndex:
         self.scripts[sid] = s
         for t in s.terms:
             self.postings[t].add(sid)
+        self._invalidate()
 
     def remove(self, sid: int) -> None:
         s = self.scripts.pop(sid, None)
@@ -65,13 +80,22 @@ class ScriptIndex:
                 p.discard(sid)
                 if not p:
                     del self.postings[t]
+        self._invalidate()
 
     def idf(self, term: str) -> float:
-        df = len(self.postings.get(term, ()))
-        return math.log(1 + (len(self.scripts) + 1) / (df + 1))
+        v = self._idf.get(term)
+        if v is None or self._cached_n != len(self.scripts):
+            self._check_cache()
+            df = len(self.postings.get(term, ()))
+            v = self._idf[term] = math.log(1 + (len(self.scripts) + 1) / (df + 1))
+        return v
 
     def _weight(self, s: Script) -> float:
-        return sum(self.idf(t) for t in s.terms) or 1.0
+        w = self._weights.get(s.id)
+        if w is None or self._cached_n != len(self.scripts):
+            self._check_cache()
+            w = self._weights[s.id] = sum(self.idf(t) for t in s.terms) or 1.0
+        return w
 
     def candidates(self, terms: set[str], limit: int = CANDIDATES) -> list[tuple[float, int]]:
         """Scripts sharing the most specific words with the message: [(share, id)], best first."""

@@ -64,24 +64,50 @@ class Normalized:
         return self.original[a:b]
 
 
+def _basic_char(ch: str) -> str:
+    """What :func:`_basic` makes of one character ("" when it is dropped)."""
+    if ch.isascii():
+        return ch.lower() if ch.isprintable() or ch in "\n\t" else ""
+    if _is_invisible(ch):
+        return ""
+    return "".join(c for c in unicodedata.normalize("NFKC", ch).lower() if not _is_invisible(c))
+
+
+#: Characters that NFKC, ``lower`` and the invisible-character filter leave as they are, one for one
+#: (ASCII capitals only need ``lower``, which is one for one too): copied in runs, not looked at one by one.
+#: ``tests/test_normalize.py`` checks every character of this class against :func:`_basic_char`.
+_STABLE_CLASS = "\x20-\x7e\n\t\u3400-\u4dbf\u4e00-\u9fff\u3001\u3002\u3008-\u3011\u3014-\u301b\u2018-\u201d\u2014\u00b7"
+_UNSTABLE = re.compile(f"[^{_STABLE_CLASS}]")
+_UPPER = re.compile("[A-Z]")
+_CHAR_CACHE: dict[str, str] = {}
+
+
 def _basic(text: str) -> tuple[str, list[int]]:
     """NFKC per character (full-width → half-width), lowercase, drop invisible characters."""
     out: list[str] = []
     idx: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isascii():
-            if ch.isprintable() or ch in "\n\t":
-                out.append(ch.lower())
-                idx.append(i)
-            continue
-        if _is_invisible(ch):
-            continue
-        norm = unicodedata.normalize("NFKC", ch).lower()
-        for c in norm:
-            if not _is_invisible(c):
-                out.append(c)
-                idx.append(i)
-    return "".join(out), idx
+    pos = 0
+    cache = _CHAR_CACHE
+    for m in _UNSTABLE.finditer(text):
+        i = m.start()
+        if i > pos:
+            out.append(text[pos:i])
+            idx.extend(range(pos, i))
+        ch = text[i]
+        rep = cache.get(ch)
+        if rep is None:
+            rep = cache[ch] = _basic_char(ch)
+        if rep:
+            out.append(rep)
+            idx.extend([i] * len(rep))
+        pos = i + 1
+    if pos < len(text):
+        out.append(text[pos:])
+        idx.extend(range(pos, len(text)))
+    t = "".join(out)
+    if _UPPER.search(t):
+        t = t.lower()  # only ASCII capitals can be left at this point: one for one
+    return t, idx
 
 
 def basic(text: str) -> Normalized:
@@ -90,26 +116,45 @@ def basic(text: str) -> Normalized:
     return Normalized(text, t, idx)
 
 
+def _is_run_char(ch: str) -> bool:
+    return (ch in SEPARATORS or _is_symbol(ch)) and ch not in _KEEP_PUNCT or ch == " "
+
+
+#: Stretches that may hold a separator run: anything but Chinese characters, a-z, 0-9 and kept punctuation
+#: (none of which can be part of a run), so the character-by-character scan only looks at those stretches.
+_MAYBE_RUN = re.compile("[^a-z0-9\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff，。！？、；：,.!?;:\n]+")
+
+
 def _drop_separators(text: str, idx: list[int]) -> tuple[str, list[int]]:
     """Remove separator runs (and emoji) that sit between two word characters: 退 * 保 → 退保."""
     n = len(text)
-    keep = [True] * n
-    i = 0
-    while i < n:
-        ch = text[i]
-        if (ch in SEPARATORS or _is_symbol(ch)) and ch not in _KEEP_PUNCT or ch == " ":
-            j = i
-            while j < n and ((text[j] in SEPARATORS or _is_symbol(text[j])) and text[j] not in _KEEP_PUNCT):
-                j += 1
-            left = text[i - 1] if i > 0 else ""
-            right = text[j] if j < n else ""
-            if left and right and _is_wordish(left) and _is_wordish(right) and (_is_han(left) or _is_han(right)):
-                for k in range(i, j):
-                    keep[k] = False
-            i = j
-        else:
-            i += 1
-    return "".join(c for c, k in zip(text, keep, strict=True) if k), [x for x, k in zip(idx, keep, strict=True) if k]
+    drops: list[tuple[int, int]] = []
+    for m in _MAYBE_RUN.finditer(text):
+        i, end = m.span()
+        while i < end:
+            if _is_run_char(text[i]):
+                j = i
+                while j < n and ((text[j] in SEPARATORS or _is_symbol(text[j])) and text[j] not in _KEEP_PUNCT):
+                    j += 1
+                left = text[i - 1] if i > 0 else ""
+                right = text[j] if j < n else ""
+                if left and right and _is_wordish(left) and _is_wordish(right) and (_is_han(left) or _is_han(right)):
+                    drops.append((i, j))
+                i = max(j, i + 1)
+            else:
+                i += 1
+    if not drops:
+        return text, idx
+    out: list[str] = []
+    out_idx: list[int] = []
+    pos = 0
+    for a, b in drops:
+        out.append(text[pos:a])
+        out_idx.extend(idx[pos:a])
+        pos = b
+    out.append(text[pos:])
+    out_idx.extend(idx[pos:])
+    return "".join(out), out_idx
 
 
 @lru_cache(maxsize=1)
@@ -124,42 +169,91 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]")
+
+
 def _simplify(text: str, idx: list[int]) -> tuple[str, list[int], bool]:
-    if not any(_is_han(c) for c in text):
+    if not _HAN.search(text):
         return text, idx, False
     conv = to_simplified(text)
+    if conv == text:
+        return text, idx, False
     if len(conv) != len(text):  # phrase conversion changed the length: fall back to per-character
         conv = "".join(to_simplified(c) if _is_han(c) else c for c in text)
         if len(conv) != len(text):
             return text, idx, False
     changed = sum(1 for a, b in zip(text, conv, strict=True) if a != b)
-    han = sum(1 for c in text if _is_han(c))
+    han = len(_HAN.findall(text))
     traditional = changed >= 2 and changed >= 0.05 * han or (changed == 1 and han <= 6)
     return conv, idx, traditional
 
 
+#: characters that may not touch a key's Latin edge (see :func:`_bounded`)
+_NOT_BEFORE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789./:_-")
+_NOT_AFTER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789./_-")
+
+
 class Rewriter:
-    """Longest-match-first replacement of literal spellings, keeping the index map."""
+    """Longest-match-first replacement of literal spellings, keeping the index map.
+
+    Matching is one Aho-Corasick pass (the keys run to thousands: pinyin forms of every key word) with the
+    semantics of the regex ``pattern`` (an alternation of the keys, longest first, each with
+    :func:`_bounded`'s edges): scanning left to right, at the first position where some key matches, the
+    longest matching key is replaced, and the scan goes on after it."""
 
     def __init__(self, mapping: dict[str, str]):
         self.mapping = {k: v for k, v in mapping.items() if k and k != v}
         # every canonical word also matches itself, so 保监会 → 银保监会 leaves 银保监会 alone
-        keys = set(self.mapping) | {v for v in self.mapping.values() if v}
-        self.pattern = (
-            re.compile("|".join(_bounded(k) for k in sorted(keys, key=lambda k: (-len(k), k)))) if self.mapping else None
-        )
+        self.keys = sorted(set(self.mapping) | {v for v in self.mapping.values() if v}, key=lambda k: (-len(k), k))
+        self.auto = None
+        if self.mapping:
+            import ahocorasick
+
+            self.auto = ahocorasick.Automaton()
+            for k in self.keys:
+                edge_before = k[0].isascii() and k[0].isalnum()
+                edge_after = k[-1].isascii() and k[-1].isalnum()
+                self.auto.add_word(k, (len(k), edge_before, edge_after))
+            self.auto.make_automaton()
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The equivalent regex (slow on long key lists; kept as the reference for tests)."""
+        return re.compile("|".join(_bounded(k) for k in self.keys)) if self.mapping else None
+
+    def _matches(self, text: str) -> list[tuple[int, int]]:
+        best: dict[int, int] = {}
+        n = len(text)
+        for end, (length, edge_before, edge_after) in self.auto.iter(text):
+            start = end - length + 1
+            if edge_before and start > 0 and text[start - 1] in _NOT_BEFORE:
+                continue
+            if edge_after and end + 1 < n and text[end + 1] in _NOT_AFTER:
+                continue
+            if length > best.get(start, 0):
+                best[start] = length
+        out = []
+        pos = 0
+        for start in sorted(best):
+            if start >= pos:
+                pos = start + best[start]
+                out.append((start, pos))
+        return out
 
     def apply(self, text: str, idx: list[int]) -> tuple[str, list[int]]:
-        if self.pattern is None:
+        if self.auto is None:
+            return text, idx
+        spans = self._matches(text)
+        if not spans:
             return text, idx
         out: list[str] = []
         out_idx: list[int] = []
         pos = 0
-        for m in self.pattern.finditer(text):
-            s, e = m.span()
+        for s, e in spans:
             out.append(text[pos:s])
             out_idx.extend(idx[pos:s])
-            repl = self.mapping.get(m.group(0), m.group(0))
+            key = text[s:e]
+            repl = self.mapping.get(key, key)
             src = idx[s:e]
             out.append(repl)
             # spread the replacement over the source span so highlights cover what the user wrote

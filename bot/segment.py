@@ -1,13 +1,15 @@
 """Segmentation: jieba with a domain dictionary (insurer names, scam vocabulary), loaded once.
 
 A private ``jieba.Tokenizer`` (not the global one) so the bot's words never leak into other users of
-jieba in the same process; it reuses jieba's dictionary cache, so start-up costs one cache read.
+jieba in the same process; it reuses jieba's dictionary cache (kept in the engine's cache folder when it
+has one, so it survives temp-folder clean-ups), so start-up costs one cache read.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 import jieba
 
@@ -28,8 +30,11 @@ def load_stopwords(path=None) -> frozenset[str]:
 class Segmenter:
     """Segments normalized text; ``terms`` gives the content words used for script matching."""
 
-    def __init__(self, words: Iterable[str] = (), stopwords: frozenset[str] | None = None):
+    def __init__(self, words: Iterable[str] = (), stopwords: frozenset[str] | None = None,
+                 cache_dir: str | Path | None = None):
         self.tok = jieba.Tokenizer()
+        if cache_dir is not None:
+            self.tok.tmp_dir = str(cache_dir)
         self.tok.initialize()
         for w in sorted(set(words)):
             if 2 <= len(w) <= 12:
