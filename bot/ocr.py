@@ -70,6 +70,8 @@ MIN_CONFIDENCE = 0.75
 BOX_MIN_SCORE = 0.5
 #: Recognised text kept for analysis (the engine cuts at 5,000 characters anyway).
 MAX_TEXT_CHARS = 5000
+#: ONNX Runtime threads per recognition (0: its default, one per core). See bench/ocr_bench.py.
+OCR_THREADS = 0
 
 REASON_EMPTY = "文件是空的，没有收到图片内容。"
 REASON_NOT_IMAGE = "这不是图片文件（无法识别的格式）。请发送短信或聊天记录的截图（PNG/JPG）。"
@@ -120,7 +122,8 @@ def _load_model() -> Any:
 
                 # text_score: keep weak boxes so they count in the mean confidence (filtered below).
                 # The angle classifier stays on: it costs ~2% and fixes upside-down crops of photos.
-                _model = RapidOCR(text_score=0.3)
+                threads = {"intra_op_num_threads": OCR_THREADS} if OCR_THREADS > 0 else {}
+                _model = RapidOCR(text_score=0.3, **threads)
                 log.info("OCR model loaded in %.2f s", time.perf_counter() - started)
     return _model
 
