@@ -8,9 +8,10 @@ recognition off the event loop for the bot; :func:`check_image_cli` is ``python 
 
 Model: RapidOCR (PP-OCRv4 Chinese detection + recognition, ONNX Runtime on the CPU), loaded ONCE per
 process, lazily, behind a lock. Why lazily rather than at start-up (measured, see ``bench/ocr_bench.py``):
-importing rapidocr/onnxruntime/cv2 and loading the three models costs ~0.7-1.5 s and ~120 MB of memory,
-while reading one screenshot costs 1-5 s of CPU and a few hundred MB at its peak. The load is a small
-fraction of the first screenshot's wait, paid once; loading at start-up would instead slow every start
+importing rapidocr/onnxruntime/cv2 takes ~0.4-0.8 s and loading the three models ~0.35-0.85 s, together
+~115 MB of memory; reading one phone screenshot takes ~1.3-5 s on 2 cores (about 3 s of CPU) and peaks
+at ~500-600 MB of process memory; the first recognition is no slower than later ones. So the load is a
+small fraction of the first screenshot's wait, paid once; loading at start-up would instead slow every start
 (the bot, every ``run.py check``, every test process) and hold that memory in processes that only ever
 see text — most users paste text. A face that wants the first screenshot to be as fast as the rest can
 call :func:`preload` in the background.
@@ -19,7 +20,8 @@ Limits (module constants below): the file size (Telegram photos are at most 10 M
 through the Bot API); the pixel count (decompression bombs: a tiny PNG that claims 100,000 x 100,000
 pixels); and images are scaled down so their longest side is at most :data:`MAX_SIDE` px before OCR —
 phone screenshots (1080 x 2400) keep legible text at that size, and the time and memory of recognition
-stay bounded.
+stay bounded. Very narrow images (a long scrolling screenshot, a one-line banner) are padded to an aspect
+ratio of at most :data:`MAX_ASPECT`, because the detector scales the short side up to 736 px.
 
 Recognition runs on ONE worker thread (:data:`_EXECUTOR`): two screenshots arriving together are read
 one after the other instead of doubling the peak memory, and the bot's event loop and its engine thread
@@ -62,6 +64,10 @@ MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 #: Longest side (px) of the image handed to OCR; larger images are scaled down first.
 MAX_SIDE = 1600
+#: Longest side / shortest side handed to OCR; narrower images are padded with white. The detector
+#: scales the SHORT side up to 736 px, so without this a 10 x 1600 strip would become a 736 x 117,760
+#: image (gigabytes of activations): a memory bomb that passes every other limit.
+MAX_ASPECT = 3.0
 #: Recognition is "poor" below this much text (letters, digits, CJK characters) ...
 MIN_TEXT_CHARS = 8
 #: ... or below this mean confidence (0-1, weighted by characters).
@@ -187,6 +193,18 @@ def decode(data: bytes) -> tuple[Image.Image | None, str, tuple[int, int]]:
     if max(img.size) > MAX_SIDE:
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     return img, "", (w, h)
+
+
+def bounded_aspect(img: Image.Image) -> Image.Image:
+    """The image padded with white (right or bottom) so that its sides differ by at most MAX_ASPECT.
+    Coordinates of the content are unchanged, so reading order is unaffected."""
+    w, h = img.size
+    if max(w, h) <= MAX_ASPECT * min(w, h):
+        return img
+    size = (max(w, int(h / MAX_ASPECT) + 1), max(h, int(w / MAX_ASPECT) + 1))
+    out = Image.new("RGB", size, (255, 255, 255))
+    out.paste(img, (0, 0))
+    return out
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -316,7 +334,7 @@ def read_image(data: bytes) -> OcrResult:
             return OcrResult(reason=reason, width=size[0], height=size[1], seconds=time.perf_counter() - started)
         import numpy as np
 
-        arr = np.asarray(img)[:, :, ::-1].copy()  # RGB → BGR, as RapidOCR expects for arrays
+        arr = np.asarray(bounded_aspect(img))[:, :, ::-1].copy()  # RGB → BGR, as RapidOCR expects
         del img
         model = _load_model()
         with _run_lock:

@@ -181,6 +181,20 @@ def test_decompression_bomb_is_refused(side: int) -> None:
     assert not res.ok and res.reason == ocr.REASON_TOO_MANY_PIXELS
 
 
+@pytest.mark.parametrize("size", [(12, 1600), (1600, 8), (5, 3000), (400, 1200)])
+def test_extreme_aspect_ratios_are_padded(size: tuple[int, int]) -> None:
+    img = ocr.bounded_aspect(Image.new("RGB", size, "black"))
+    w, h = img.size
+    assert max(w, h) <= ocr.MAX_ASPECT * min(w, h) + 1 and w >= size[0] and h >= size[1]
+    assert img.getpixel((0, 0)) == (0, 0, 0)  # the content stays at the top left
+
+
+def test_thin_strip_is_read_without_blowing_up(model: float) -> None:
+    # without padding the detector would scale this to 736 x 88,320 px
+    res = ocr.read_image(_png(Image.new("RGB", (20, 2400), "white")))
+    assert not res.ok and res.reason == ocr.REASON_NO_TEXT and res.seconds < 60
+
+
 def test_image_without_text_is_poor(model: float) -> None:
     res = ocr.read_image(_png(Image.new("RGB", (400, 300), "white")))
     assert not res.ok and res.reason == ocr.REASON_NO_TEXT
