@@ -10,7 +10,6 @@ bad row imports nothing (unless asked), and export → import round-trips exactl
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import sys
@@ -77,11 +76,15 @@ def reload_if_changed(engine: Engine) -> bool:
 # --- validation --------------------------------------------------------------------------------------
 
 
+_TYPE_ALIASES = {**{k: k for k in SCAM_TYPES}, **{v: k for k, v in SCAM_TYPES.items()}}
+
+
 def check_type(scam_type: str) -> str:
     """The scam-type key for a key or its Chinese label; AdminError lists the valid ones."""
-    t = (scam_type or "").strip()
-    aliases = {v: k for k, v in SCAM_TYPES.items()}
-    t = aliases.get(t, t)
+    t = _TYPE_ALIASES.get(scam_type) if isinstance(scam_type, str) else None
+    if t is not None:
+        return t
+    t = _TYPE_ALIASES.get(str(scam_type or "").strip(), "")
     if t not in SCAM_TYPES:
         raise AdminError(f"未知的诈骗类型「{str(scam_type)[:40]}」。可用类型：" + "、".join(f"{k}（{v}）" for k, v in SCAM_TYPES.items()))
     return t
@@ -89,6 +92,8 @@ def check_type(scam_type: str) -> str:
 
 def check_types(value: str) -> str:
     """One or more scam types, comma-separated (a number can be reported for several)."""
+    if value in SCAM_TYPES:
+        return value
     parts = [p for p in re.split(r"[,，、]", str(value or "")) if p.strip()]
     if not parts:
         raise AdminError("缺少诈骗类型（type）")
@@ -598,31 +603,36 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv", ".yaml", ".yml"):
         raise AdminError(f"不支持的文件类型 {suffix or '（无扩展名）'}：请用 .jsonl、.csv 或 .yaml")
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head:
+        raise AdminError(f"{path.name}: 包含二进制内容，不是文本文件。")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        if suffix == ".jsonl":  # streamed: a million-line file is never held in memory as text
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                for i, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            obj = json.loads(line)
+                        except ValueError:
+                            obj = None
+                        yield i, obj if isinstance(obj, dict) else {"__error__": "不是 JSON 对象"}
+        elif suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.DictReader(fh)
+                if not reader.fieldnames or not ({"text", "number"} & {f.strip() for f in reader.fieldnames if f}):
+                    raise AdminError(f"{path.name}: CSV 第 1 行应为表头，包含 type,text 或 number,type,note。")
+                for r in reader:
+                    if None in r:
+                        yield reader.line_num, {"__error__": "列数比表头多"}
+                        continue
+                    yield reader.line_num, {(k or "").strip(): v for k, v in r.items()}
+        else:
+            yield from _read_yaml(path, path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise AdminError(f"{path.name}: 不是 UTF-8 文本文件。") from None
-    if "\x00" in text:
-        raise AdminError(f"{path.name}: 包含二进制内容，不是文本文件。")
-    if suffix == ".jsonl":
-        for i, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    obj = None
-                yield i, obj if isinstance(obj, dict) else {"__error__": "不是 JSON 对象"}
-    elif suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        if not reader.fieldnames or not ({"text", "number"} & {f.strip() for f in reader.fieldnames if f}):
-            raise AdminError(f"{path.name}: CSV 第 1 行应为表头，包含 type,text 或 number,type,note。")
-        for r in reader:
-            if None in r:
-                yield reader.line_num, {"__error__": "列数比表头多"}
-                continue
-            yield reader.line_num, {(k or "").strip(): v for k, v in r.items()}
-    else:
-        yield from _read_yaml(path, text)
+    except csv.Error as e:
+        raise AdminError(f"{path.name}: CSV 格式错误：{e}") from None
 
 
 def _read_yaml(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -673,24 +683,28 @@ def _read_yaml(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             yield line, r if isinstance(r, dict) else {"__error__": "不是对象（应为 type/text 或 number/type/note）"}
 
 
-# Canonical mobile keys are the bulk of large number files; phonenumbers costs ~70 µs a number, and a
-# CN mobile's validity depends only on its first digits (metadata patterns go 5 digits deep), so the
-# verdict is cached per 6-digit prefix.
+# Canonical mobile keys are the bulk of large number files; phonenumbers costs ~70 µs a number, and an
+# 11-digit CN mobile's validity depends only on its first 5 digits (the metadata's mobile pattern is
+# ``1(?:610\d|740[0-5])\d{6}|1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\d{8}``), so the verdict
+# is cached per 5-digit prefix (tests check the cache against a full parse).
+# Landlines are cached the same way, per area code and first subscriber digits (7 digits) and length.
 _MOBILE = re.compile(r"^(?:\+86)?(1[3-9]\d{9})$")
-_prefix_valid: dict[str, bool] = {}
+_LANDLINE = re.compile(r"^\+86([2-9]\d{8,10}|10\d{8})$")
+_prefix_valid: dict[tuple[str, int], bool] = {}
 
 
 def _fast_number_key(raw: str) -> str | None:
     s = raw.strip()
-    m = _MOBILE.match(s)
+    m = _MOBILE.match(s) or _LANDLINE.match(s)
     if m:
         national = m.group(1)
-        ok = _prefix_valid.get(national[:6])
+        key = (national[:5] if national[0] == "1" and national[1] != "0" else national[:7], len(national))
+        ok = _prefix_valid.get(key)
         if ok is True:
             return "+86" + national
         p = parse_number(s)
         if ok is None:
-            _prefix_valid[national[:6]] = bool(p and p.kind == "mobile" and p.normalized == "+86" + national)
+            _prefix_valid[key] = bool(p and p.kind in ("mobile", "landline") and p.normalized == "+86" + national)
         return p.normalized if p else None
     p = parse_number(s)
     return p.normalized if p else None

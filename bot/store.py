@@ -135,11 +135,10 @@ def m002_reports_lifecycle(db: sqlite_utils.Database) -> None:
     for col in ("hits", "false_positives"):
         db["numbers"].add_column(col, int, not_null_default=0)
     db["numbers"].add_column("updated_at", str)
-    db["numbers"].add_column("batch", int)  # the audit id of the import that created the row
-    db["numbers"].create_index(["status"])
-    db["numbers"].create_index(["batch"])
+    # the audit id of the import that created the row (no index: only an import's undo reads it, and
+    # every index costs time on a million-number import)
+    db["numbers"].add_column("batch", int)
     db["patterns"].add_column("batch", int)
-    db["patterns"].create_index(["batch"])
     db["audit"].add_column("reverted_by", int)  # the audit id of the revert that undid this change
     db["audit"].create_index(["target"])
     db["audit"].create_index(["actor"])

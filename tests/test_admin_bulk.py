@@ -116,9 +116,9 @@ def test_file_level_errors(base, tmp_path):
     with pytest.raises(admin.AdminError, match="不存在"):
         admin.import_file(e, tmp_path / "missing.jsonl", actor="t")
     with pytest.raises(admin.AdminError, match="UTF-8"):
-        p = tmp_path / "bin.jsonl"
-        p.write_bytes(b"\xff\xfe\x00garbage")
-        admin.import_file(e, p, actor="t")
+        admin.import_file(e, _touch_bytes(tmp_path / "latin.csv", "type,text\nother_scam,caf\xe9 刷单\n".encode("latin-1", "replace")), actor="t")
+    with pytest.raises(admin.AdminError, match="二进制"):
+        admin.import_file(e, _touch_bytes(tmp_path / "bin.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00"), actor="t")
     with pytest.raises(admin.AdminError, match="YAML"):
         admin.import_file(e, _touch(tmp_path / "b.yaml", "scripts: [unclosed"), actor="t")
     with pytest.raises(admin.AdminError, match="表头"):
@@ -127,6 +127,11 @@ def test_file_level_errors(base, tmp_path):
     assert res.aborted and res.errors == ["第 1 行：不是 JSON 对象", "第 2 行：不是 JSON 对象"]
     with pytest.raises(admin.AdminError):
         admin.export_file(e, tmp_path / "out.txt")
+
+
+def _touch_bytes(path, data):
+    path.write_bytes(data)
+    return path
 
 
 def _touch(path, text):
@@ -181,3 +186,31 @@ def test_larger_file_in_one_transaction(base, tmp_path):
     assert res.new_numbers == 5000 and res.imported_scripts == 200
     assert e.db["audit"].count_where("action = 'import'") == 1
     assert e.lookup("13900004999").status == "reported"
+
+
+def test_mobile_prefix_cache_agrees_with_a_full_parse():
+    import random
+
+    from bot.numbers import parse
+
+    r = random.Random(3)
+    for _ in range(3000):
+        raw = "1" + str(r.randint(3, 9)) + f"{r.randint(0, 999_999_999):09d}"
+        full = parse(raw)
+        assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
+        assert admin._fast_number_key("+86" + raw) == (full.normalized if full else None), raw
+    areas = ["10", "21", "20", "22", "23", "24", "25", "27", "28", "29", "311", "351", "371", "431", "451", "471",
+             "510", "531", "571", "591", "731", "755", "769", "851", "871", "898", "991"]
+    for _ in range(400):  # many numbers per cached prefix, of every length, so the cache is really used
+        area = r.choice(areas)
+        head = area + str(r.randint(2, 9)) + "".join(str(r.randint(0, 9)) for _ in range(6 - len(area)))
+        for _ in range(15):
+            raw = "+86" + head + "".join(str(r.randint(0, 9)) for _ in range(r.randint(2, 4)))
+            full = parse(raw)
+            assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
+    for _ in range(300):
+        head = "1" + str(r.randint(3, 9)) + f"{r.randint(0, 999):03d}"
+        for _ in range(10):
+            raw = head + f"{r.randint(0, 999_999):06d}"
+            full = parse(raw)
+            assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
