@@ -14,9 +14,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from botapi_emulator import BotAPIEmulator
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 # --- Telegram face fixtures ------------------------------------------------------------------------------
 
@@ -61,7 +65,8 @@ class TgRunningBot:
         return self
 
     @property
-    def engine(self):  # noqa: ANN201 - bot.engine.Engine, imported lazily
+    def engine(self) -> Engine | None:
+        """The bot's engine (open between post_init and post_shutdown)."""
         return self.app.bot_data["services"].engine
 
     @property

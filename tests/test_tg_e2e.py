@@ -273,6 +273,14 @@ def test_group_is_quiet_unless_high_risk_and_answers_check_in_reply(tg_bot, bota
     botapi.message(44, "/lookup 95519", chat_type="supergroup", chat_id=group)
     lookup = botapi.wait_replies(group, 3)[2]
     assert lookup.plain.startswith("✅")  # and the command for another bot was ignored
+    # "report this number" in a group: the how-to goes to a pop-up for the presser, not to the chat
+    botapi.message(44, "/lookup 13912345678", chat_type="supergroup", chat_id=group)
+    unknown = botapi.wait_replies(group, 4)[3]
+    botapi.press(44, unknown)
+    [answer] = botapi.wait_for(lambda: botapi.callback_answers, what="the pop-up")
+    assert answer["show_alert"] in (True, "true") and "/report +8613912345678" in answer["text"]
+    time.sleep(0.3)
+    assert len(botapi.replies(group)) == 4
 
 
 # --- operations -------------------------------------------------------------------------------------------

@@ -220,13 +220,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     ans = await svc.run(dialog.on_button, q.data or "", user_id=q.from_user.id, is_admin=svc.is_admin(q.from_user.id),
                         traditional=wants_traditional(q.from_user))
-    await q.answer(ans.notice[:200], show_alert=ans.alert)
+    private = is_private(update)
+    if ans.reply is not None and not private:
+        # in a group, instructions meant for one person go in a pop-up only they see, not the chat
+        await q.answer(ans.reply.text[:200], show_alert=True)
+    else:
+        await q.answer(ans.notice[:200], show_alert=ans.alert)
     log.info("update %s: button %s answered", update.update_id, (q.data or "")[:3])
     # only in a private chat: in a group the buttons are there for the other members too
-    if ans.remove_buttons and q.message is not None and is_private(update):
+    if ans.remove_buttons and q.message is not None and private:
         with contextlib.suppress(BadRequest):  # already removed, or the message is too old
             await q.edit_message_reply_markup(reply_markup=None)
-    if ans.reply is not None:
+    if ans.reply is not None and private:
         await send_reply(update, context, ans.reply)
 
 
