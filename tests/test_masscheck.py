@@ -58,12 +58,12 @@ def test_dry_run_reports_and_changes_nothing(engine):
 
 
 def test_pattern_that_flags_known_legit_messages_is_refused_unless_forced(engine):
-    # a wording lifted from an insurer's real renewal notice
-    legit = masscheck.known_legit()[0].text
-    text = legit[:60]
+    # a wording lifted from an insurer's real notice (one the engine does not flag by itself)
+    sample = next(s for s in masscheck.known_legit() if not engine.analyze(s.text).is_scam)
+    text = sample.text[:60]
     r = admin.add_pattern(engine, "fake_customer_service", text, actor="t", dry_run=True)
     assert r.refused and r.report["known_legit"]["newly_flagged"] >= 1
-    assert r.report["known_legit"]["examples"][0]["ref"] == masscheck.known_legit()[0].ref
+    assert sample.ref in [x["ref"] for x in r.report["known_legit"]["examples"]]
     assert "会新增误报的正常消息" in r.summary
     with pytest.raises(admin.AdminError, match="误判为诈骗"):
         admin.add_pattern(engine, "fake_customer_service", text, actor="t")
@@ -74,20 +74,25 @@ def test_pattern_that_flags_known_legit_messages_is_refused_unless_forced(engine
     admin.revert(engine, forced.audit_id, actor="t")
 
 
+# Wording with no scam signal at all, so that only the candidate script can change a verdict.
+NEUTRAL = "老年大学书法班结业典礼安排在周五下午三点，地点在二楼多功能厅，请各位学员带上作品准时到场"
+NEUTRAL_VARIANT = "老年大学书法班的结业典礼在周五下午三点，地点二楼多功能厅，请学员带作品准时到场"
+
+
 def test_newly_caught_scams_are_counted(engine):
-    samples = [masscheck.Sample(
-        "您的保单已被纳入养老金并轨计划，并轨后每月可多领800元，请到指定网点签协议，交一下工本费就行", "scam", "corpus", "x1"),
-        masscheck.Sample("妈，养老金今天到账了，每月八百多，够您买菜的", "legit", "corpus", "x2")]
-    rep = masscheck.dry_run(engine, "fake_customer_service", GOOD, samples=samples)
+    samples = [masscheck.Sample(NEUTRAL_VARIANT, "scam", "corpus", "x1"),
+               masscheck.Sample("妈，养老金今天到账了，每月八百多，够您买菜的", "legit", "corpus", "x2")]
+    assert not engine.analyze(NEUTRAL_VARIANT).is_scam  # precondition: the engine alone does not flag it
+    rep = masscheck.dry_run(engine, "other_scam", NEUTRAL, samples=samples)
     assert [s.ref for s in rep.caught] == ["x1"]
     assert rep.hits["corpus_scam"] == 1 and not rep.flagged_corpus
     assert rep.corpus_scam_total == 1 and rep.corpus_legit_total == 1
 
 
 def test_corpus_share_threshold(engine):
-    legit = [masscheck.Sample(f"您名下保单已被纳入养老金并轨计划，需本人到指定网点签署并轨协议并缴纳工本费{i}", "legit", "corpus", f"L{i}")
-             for i in range(2)] + [masscheck.Sample(f"正常消息第{i}条，今天天气很好", "legit", "corpus", f"N{i}") for i in range(98)]
-    rep = masscheck.dry_run(engine, "fake_customer_service", GOOD, samples=legit)
+    legit = [masscheck.Sample(NEUTRAL_VARIANT + "。" * i, "legit", "corpus", f"L{i}") for i in range(2)] \
+        + [masscheck.Sample(f"正常消息第{i}条，今天天气很好", "legit", "corpus", f"N{i}") for i in range(98)]
+    rep = masscheck.dry_run(engine, "other_scam", NEUTRAL, samples=legit)
     assert len(rep.flagged_corpus) == 2 and rep.corpus_legit_share == pytest.approx(0.02)
     assert rep.refused and any("1%" in p for p in rep.problems)
 
