@@ -63,11 +63,12 @@ _UNSEEN = object()
 
 def reload_if_changed(engine: Engine) -> bool:
     """Rebuild the engine's script index if another process changed scripts since we last looked.
-    Cheap (one primary-key read): the bot can call it every minute from its job queue."""
+    Cheap (one primary-key read): the bot can call it every minute from its job queue. The first call
+    reloads once if any admin change was ever made (it cannot know whether the engine saw it)."""
     version = get_meta(engine.db, "admin_version")
     seen = getattr(engine, "_admin_version_seen", _UNSEEN)
     engine._admin_version_seen = version  # type: ignore[attr-defined]
-    if seen is _UNSEEN or seen == version:
+    if seen == version or (seen is _UNSEEN and version is None):
         return False
     engine.reload()
     return True
