@@ -86,16 +86,22 @@ def main(argv: list[str] | None = None) -> int:
     # 2. per screenshot
     shots = sorted(SHOTS.glob("*.png"))
     print(f"\n2. per screenshot (warm: median of {args.repeat})")
-    print(f"   {'screenshot':32} {'size':>9} {'lines':>5} {'conf':>5} {'first':>7} {'warm':>7}")
+    print("   (first/warm: wall-clock seconds; cpu: CPU seconds of one warm run, all threads — less\n"
+          "    sensitive to other load on the machine)")
+    print(f"   {'screenshot':32} {'size':>9} {'lines':>5} {'conf':>5} {'first':>7} {'warm':>7} {'cpu':>7}")
     warm_all = []
     for p in shots:
         data = p.read_bytes()
         res = ocr.read_image(data)
         first = res.seconds
-        warm = [ocr.read_image(data).seconds for _ in range(args.repeat)]
+        warm, cpu = [], []
+        for _ in range(args.repeat):
+            c = time.process_time()
+            warm.append(ocr.read_image(data).seconds)
+            cpu.append(time.process_time() - c)
         warm_all.extend(warm)
         print(f"   {p.name:32} {res.width:>4}x{res.height:<4} {res.lines:>5} {res.confidence:>5.2f} "
-              f"{first:>6.2f}s {statistics.median(warm):>6.2f}s")
+              f"{first:>6.2f}s {statistics.median(warm):>6.2f}s {statistics.median(cpu):>6.2f}s")
     print(f"   all warm runs: median {statistics.median(warm_all):.2f} s, max {max(warm_all):.2f} s; "
           f"peak memory so far {peak_mb():.0f} MB")
 
