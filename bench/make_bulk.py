@@ -124,6 +124,7 @@ def write(path: Path, n_scripts: int, n_numbers: int, seed: int = 5) -> None:
             for row in numbers(n_numbers, seed + 2):
                 w.writerow({c: row.get(c, "") for c in cols})
         elif suffix in (".yaml", ".yml"):
+            fh.write("# PolicyGuard export: scam scripts and reported numbers (python run.py admin import FILE)\n")
             fh.write("scripts:\n")
             for row in scripts(n_scripts, seed):
                 fh.write("- " + json.dumps(row, ensure_ascii=False) + "\n")

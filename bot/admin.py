@@ -628,12 +628,28 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                         yield reader.line_num, {"__error__": "列数比表头多"}
                         continue
                     yield reader.line_num, {(k or "").strip(): v for k, v in r.items()}
+        elif head.lstrip(b"\xef\xbb\xbf").startswith(_EXPORT_HEADER.encode()):
+            yield from _read_export_yaml(path)
         else:
             yield from _read_yaml(path, path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise AdminError(f"{path.name}: 不是 UTF-8 文本文件。") from None
     except csv.Error as e:
         raise AdminError(f"{path.name}: CSV 格式错误：{e}") from None
+
+
+def _read_export_yaml(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Our own export (it starts with ``_EXPORT_HEADER``), streamed: one JSON object per item line."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for i, line in enumerate(fh, 1):
+            s = line.strip()
+            if not s or s.startswith("#") or s in ("scripts:", "numbers:", "scripts: []", "numbers: []"):
+                continue
+            try:
+                obj = json.loads(s[2:]) if s.startswith("- {") else None
+            except ValueError:
+                obj = None
+            yield i, obj if isinstance(obj, dict) else {"__error__": "不是导出格式的条目（应为 - {\"type\": …}）"}
 
 
 def _read_yaml(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:

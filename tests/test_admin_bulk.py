@@ -214,3 +214,20 @@ def test_mobile_prefix_cache_agrees_with_a_full_parse():
             raw = head + f"{r.randint(0, 999_999):06d}"
             full = parse(raw)
             assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
+
+
+def test_a_corrupted_line_in_an_exported_yaml_is_reported(base, tmp_path):
+    e = engine_on(base, tmp_path / "cy.db")
+    admin.add_number(e, "17012345678", "other_scam", actor="t")
+    path = tmp_path / "exp.yaml"
+    admin.export_file(e, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    n = next(i for i, line in enumerate(lines, 1) if "17012345678" in line)
+    lines[n - 1] = lines[n - 1].replace("+8617012345678", "not-a-number")
+    lines.insert(n, "- {broken")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fresh = engine_on(base, tmp_path / "cy2.db")
+    before = counts(fresh)
+    res = admin.import_file(fresh, path, actor="t")
+    assert res.aborted and res.errors[0].startswith(f"第 {n} 行") and res.errors[1].startswith(f"第 {n + 1} 行")
+    assert counts(fresh) == before
