@@ -27,7 +27,8 @@ _PLACEHOLDER_PHONE = re.compile(r"(?<![A-Za-z])(CELLPHONE|PHONE)(?![A-Za-z])")
 _PLACEHOLDER_URL = re.compile(r"(?<![A-Za-z])URL(?![A-Za-z])")
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_PCT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[-~～至到]\s*(\d+(?:\.\d+)?)\s*)?(?:%|‰|个点)")
+#: a percentage; digits may be spaced out to dodge filters ("1 0 %" is 10%), the spaces are dropped
+_PCT = re.compile(r"(\d(?: ?\d)*(?:\.\d+)?)\s*(?:[-~～至到]\s*(\d(?: ?\d)*(?:\.\d+)?)\s*)?(?:%|‰|个点|厘(?!米)|釐(?!米))")
 _PCT_CN = re.compile(r"百分之([零〇一二两三四五六七八九十点\d.]+)")
 _RETURN_CONTEXT = re.compile(r"(年化|年收益|年息|年利|收益|利息|回报|返息|分红|利率|每年|一年|年回|月息|月收益|日息)")
 _AMOUNT = re.compile(r"[¥￥]\s*\d[\d,，]*(?:\.\d+)?(?:\s*(?:万元|万|亿元|亿|元))?|\d[\d,，]*(?:\.\d+)?\s*(?:万元|万|亿元|亿|元|块钱|块)")
@@ -132,7 +133,7 @@ def extract(basic: Normalized, norm: Normalized, knowledge: Knowledge, orgs: Org
         a, b = basic.span(*m.span())
         ex.amounts.append(Found(basic.original[a:b], a, b))
     for m in _PCT.finditer(text):
-        hi = max(float(m.group(1)), float(m.group(2) or 0))
+        hi = max(float(m.group(1).replace(" ", "")), float((m.group(2) or "0").replace(" ", "")))
         _add_percent(ex, basic, text, m.start(), m.end(), hi)
     for m in _PCT_CN.finditer(norm.text):
         val = cn_number(m.group(1))

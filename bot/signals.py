@@ -33,7 +33,17 @@ FEATURES = (
     "insurer",
     "regulator",
     "amount",
+    "phone_line",
+    "transfer_amount",
 )
+
+#: ``@phone_line``: a mobile or landline number written in the text — a person's or an office's line, not
+#: a 95xxx/12xxx/400 service hotline. "Your card is frozen, call 021-…" is how impersonators hand over.
+#: ``@transfer_amount``: "转3万", "转我两万", "汇5000元", "借我三千块": a request to move a sum of money.
+_TRANSFER = re.compile(
+    r"(?:转|汇|打|借|垫)(?:我|给我|给他|给她|过去|过来|一下)?\s*(?:\d+(?:\.\d+)?|[一二两三四五六七八九十几]+)\s*(?:万|千|百块|块|元)"
+)
+_PHONE_LINE = re.compile(r"(?<![\d])(?:\+?86[ -]?)?(?:1[3-9]\d(?:[ -]?\d{4}){2}|0\d{2,3}[ -]?\d{7,8})(?![\d])")
 
 
 @dataclass
@@ -120,6 +130,11 @@ class SignalSet:
         return hits, plain
 
     def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
+        features = {
+            **features,
+            "phone_line": phone_lines(norm, features),
+            "transfer_amount": [norm.span(m.start(), m.end()) for m in _TRANSFER.finditer(norm.text)],
+        }
         hits, plain = self.term_hits(norm)
         fired = []
         for rule in self.rules:
@@ -135,12 +150,19 @@ class SignalSet:
         return fired
 
 
+def phone_lines(norm: Normalized, features: dict[str, list[Span]]) -> list[Span]:
+    """Spans of mobile and landline numbers (``@phone_line``), plus the corpora's CELLPHONE placeholder."""
+    spans = [norm.span(m.start(), m.end()) for m in _PHONE_LINE.finditer(norm.text)]
+    spans += [s for s in features.get("mobile", []) if s not in spans]
+    return spans
+
+
 #: Negation cues (NegEx-style). A pre-cue negates the rest of its clause (我司不会要求您退保…); a
 #: post-cue negates the clause before it (…要求下载APP屏幕共享的均为诈骗). Clauses end at punctuation.
 PRE_NEGATION = re.compile(
     r"不会|不要|请勿|切勿|勿|不得|绝不|从不|从未|不可|千万别|别信|别听|别给|别把|别转|别去|别点|谨防|警惕|严禁|防范|提防|并非"
 )
-POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系)(电信)?(诈骗|骗局|骗子)|的骗局|是假的|不可信|别信|不要信|不能信")
+POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系|属|属于)(电信|网络)?(诈骗|骗局|骗子)|的骗局|是假的|不可信|别信|不要信|不能信|均非|都不是")
 _CLAUSE_END = set("，。！？；,.!?;\n")
 
 
@@ -162,6 +184,11 @@ def negated_from(text: str) -> list[bool]:
         out[i] = on
     for p in post:
         j = p - 1
+        while j >= 0 and text[j] == " ":
+            j -= 1
+        if j >= 0 and text[j] in _CLAUSE_END and p - j <= 2:
+            # the cue opens its own clause ("…要求您提供验证码，均为诈骗"): it negates the clause before
+            j -= 1
         while j >= 0 and text[j] not in _CLAUSE_END:
             out[j] = True
             j -= 1
