@@ -297,7 +297,9 @@ def summarize(w: dict[str, Any]) -> dict[str, Any]:
         "scripts": w["scripts"], "peak_mb": w["peak_mb"], "build_s": w["build_s"],
         "median_us": statistics.median(eng_all) * 1e6, "p99_us": pct(eng_all, 99) * 1e6,
         "jieba_median_us": statistics.median(jb_all) * 1e6, "jieba_p99_us": pct(jb_all, 99) * 1e6,
+        # each message's median engine time ÷ its median jieba time ("… of the same message")
         "per_message_ratio_median": statistics.median(a / b for a, b in zip(eng_med, jb_med, strict=True)),
+        "per_message_ratio_p99": pct([a / b for a, b in zip(eng_med, jb_med, strict=True)], 99),
         "per_message_ratio_max": max(a / b for a, b in zip(eng_med, jb_med, strict=True)),
         "throughput_per_s": len(eng_all) / sum(eng_all),
     }
@@ -323,9 +325,10 @@ def fmt_table(rows: list[dict[str, Any]], starts: dict[int, dict[str, Any]], loo
         f"PolicyGuard benchmark — {meta['when']} — {meta['machine']} — {meta['messages']} messages × "
         f"{meta['repeat']} runs (engine and references timed in the same process, interleaved)",
         "",
-        "| scripts | numbers | median µs | p99 µs | jieba median µs | jieba p99 µs | median ÷ jieba | p99 ÷ jieba "
-        "| brute median µs | brute ÷ engine | msgs/s (1 core) | peak MB | start-up s | start-up ÷ jieba init |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scripts | numbers | median µs | p99 µs | jieba median µs | jieba p99 µs | ÷ jieba, per message: median "
+        "| p99 | median ÷ median | p99 ÷ p99 | brute median µs | brute ÷ engine | msgs/s (1 core) | peak MB "
+        "| start-up s | start-up ÷ jieba init |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         st = starts.get(r["scripts_added"])
@@ -335,7 +338,8 @@ def fmt_table(rows: list[dict[str, Any]], starts: dict[int, dict[str, Any]], loo
         bs = f"{r['speedup_vs_brute']:,.0f}×" if "speedup_vs_brute" in r else "—"
         lines.append(
             f"| {r['scripts']:,} | {r['numbers']:,} | {r['median_us']:,.0f} | {r['p99_us']:,.0f} | "
-            f"{r['jieba_median_us']:,.0f} | {r['jieba_p99_us']:,.0f} | {r['median_vs_jieba']:.2f}× | "
+            f"{r['jieba_median_us']:,.0f} | {r['jieba_p99_us']:,.0f} | {r['per_message_ratio_median']:.2f}× | "
+            f"{r['per_message_ratio_p99']:.2f}× | {r['median_vs_jieba']:.2f}× | "
             f"{r['p99_vs_jieba']:.2f}× | {bm} | {bs} | {r['throughput_per_s']:,.0f} | {r['peak_mb']:.0f} | {su} | {sr} |")
     lines += ["", "| by size | scripts | engine median µs | jieba median µs | ratio |", "|---|---:|---:|---:|---:|"]
     for r in rows:
@@ -356,9 +360,11 @@ def check_targets(rows: list[dict[str, Any]], starts: dict[int, dict[str, Any]],
                   evals: dict[str, Any], target_n: int) -> list[tuple[str, bool, str]]:
     out: list[tuple[str, bool, str]] = []
     tgt = next((r for r in rows if r["scripts_added"] == target_n), rows[-1])
-    out.append(("median ≤ 3× jieba", tgt["median_vs_jieba"] <= TARGETS["median_vs_jieba"],
-                f"{tgt['median_vs_jieba']:.2f}× at {tgt['scripts']:,} scripts"))
-    out.append(("p99 ≤ 10× jieba", tgt["p99_vs_jieba"] <= TARGETS["p99_vs_jieba"], f"{tgt['p99_vs_jieba']:.2f}×"))
+    out.append(("median ≤ 3× jieba (per message)", tgt["per_message_ratio_median"] <= TARGETS["median_vs_jieba"],
+                f"{tgt['per_message_ratio_median']:.2f}× at {tgt['scripts']:,} scripts (ratio of medians "
+                f"{tgt['median_vs_jieba']:.2f}×)"))
+    out.append(("p99 ≤ 10× jieba (per message)", tgt["per_message_ratio_p99"] <= TARGETS["p99_vs_jieba"],
+                f"{tgt['per_message_ratio_p99']:.2f}× (p99 ÷ p99 {tgt['p99_vs_jieba']:.2f}×)"))
     if "speedup_vs_brute" in tgt:
         out.append(("≥ 50× faster than brute force", tgt["speedup_vs_brute"] >= TARGETS["speedup_vs_brute"],
                     f"{tgt['speedup_vs_brute']:.0f}×"))
