@@ -147,6 +147,9 @@ class DryRun:
             if samples:
                 lines.append(title + "：")
                 lines.extend(f"  - [{s.source} {s.ref}] {_short(s.text)}" for s in samples[:EXAMPLES])
+        legit_hits = self.hits.get("known_legit", 0) + self.hits.get("corpus_legit", 0)
+        if legit_hits and not self.refused:
+            lines.append(f"⚠️ 与 {legit_hits} 条正常消息相似（暂未改变它们的判定），请确认措辞只有诈骗才会用")
         if self.refused:
             lines.append("结论：❌ 会被拒绝：" + "；".join(self.problems) + "（确认无误可加 --force 强制添加）")
         else:
