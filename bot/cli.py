@@ -110,6 +110,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
     if args.admin_cmd in ("pending", "approve", "reject"):
         return _admin_reports(args)
+    if args.admin_cmd == "backup":
+        return _admin_backup(args)
     engine = _engine()
     actor = "cli"
     try:
@@ -201,6 +203,31 @@ def _admin_reports(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _admin_backup(args: argparse.Namespace) -> int:
+    """admin backup FILE: an online copy of BOT_DB_PATH (safe while the bot runs), checked after writing.
+    No Engine is opened: a backup must not seed or migrate the database it copies."""
+    import sqlite3
+
+    from .config import Settings
+    from .store import backup
+
+    src = Path(Settings.from_env().db_path)
+    if not src.is_file():
+        _err(f"错误：数据库不存在：{src}")
+        return EXIT_FAIL
+    try:
+        counts = backup(src, args.file)
+    except FileExistsError:
+        _err(f"错误：{args.file} 已存在，备份不会覆盖已有文件。")
+        return EXIT_FAIL
+    except (sqlite3.Error, OSError) as e:
+        _err(f"错误：备份失败：{e}")
+        return EXIT_FAIL
+    _out(f"已备份到 {args.file}（完整性检查通过）：" + "，".join(f"{t} {n}" for t, n in counts.items()
+                                                          if t in ("patterns", "numbers", "reports", "audit")))
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .config import Settings
 
@@ -281,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--threshold", type=int, default=3)
     x = asub.add_parser("masscheck", help="每条话术在正常/诈骗消息上的命中数")
     x.add_argument("--limit", type=int, default=30)
+    x = asub.add_parser("backup", help="在线备份数据库到 FILE（机器人运行时也可以）")
+    x.add_argument("file")
     a.set_defaults(func=cmd_admin)
     return p
 

@@ -309,3 +309,36 @@ def reported_number(db: sqlite_utils.Database, key: str) -> dict[str, Any] | Non
     """An index read on the primary key."""
     rows = list(db.query("select * from numbers where number = ? and status = 'active'", [key]))
     return rows[0] if rows else None
+
+
+def backup(source: sqlite_utils.Database | str | Path, dest: str | Path, pages: int = 1024) -> dict[str, int]:
+    """An online backup of the database to ``dest`` (sqlite3's backup API: a consistent snapshot taken
+    while the bot keeps reading and writing; ``pages`` per step, so writers are not blocked for long).
+    The copy is checked (``PRAGMA integrity_check``) and returned as row counts per table.
+    ``dest`` must not exist: a backup never overwrites a file."""
+    dest = Path(dest)
+    if dest.exists():
+        raise FileExistsError(f"{dest} already exists")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = source.conn if isinstance(source, sqlite_utils.Database) else sqlite3.connect(str(source), timeout=30)
+    tmp = dest.with_name(dest.name + ".part")
+    out = sqlite3.connect(str(tmp))
+    try:
+        src.backup(out, pages=pages)
+        out.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+        ok = out.execute("PRAGMA integrity_check").fetchone()[0]
+        if ok != "ok":
+            raise sqlite3.DatabaseError(f"backup failed its integrity check: {ok}")
+        tables = [r[0] for r in out.execute("select name from sqlite_master where type = 'table' "
+                                            "and name not like 'sqlite_%' order by name")]
+        counts = {t: int(out.execute(f"select count(*) from [{t}]").fetchone()[0]) for t in tables}
+    except BaseException:
+        out.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        out.close()
+        if not isinstance(source, sqlite_utils.Database):
+            src.close()
+    tmp.replace(dest)
+    return counts

@@ -36,7 +36,8 @@ def test_a_recorded_check_keeps_counts_and_pattern_ids_only(engine):
     assert row["risk"] == reply.verdict.risk and row["face"] == "telegram"
     assert json.loads(row["pattern_ids"]) == [m.pattern_id for m in reply.verdict.matches]
     assert "13912345678" not in json.dumps(row, ensure_ascii=False)
-    assert reply.buttons == [[("👍 有帮助", f"fb:{reply.check_id}:up"), ("🙅 误报", f"fb:{reply.check_id}:fp")]]
+    assert reply.buttons == [[("👍 有帮助", f"fb:{reply.check_id}:up"), ("🙅 误报", f"fb:{reply.check_id}:fp")],
+                             [("🚩 举报", f"rp:{reply.check_id}")]]
 
 
 def test_empty_messages_are_not_recorded(engine):
@@ -69,7 +70,7 @@ def test_buttons(engine):
         ans = dialog.on_button(engine, stale, user_id=5)
         assert "失效" in ans.notice and ans.reply is None
     ans = dialog.on_button(engine, "rn:+8613912345678", user_id=5)
-    assert "/report" in ans.notice and "/report +8613912345678" in ans.reply.text
+    assert "感谢举报" in ans.notice and "/report +8613912345678" in ans.reply.text  # files a report
     assert len(ans.notice) <= 200
     assert "舉報" in dialog.on_button(engine, "rn:+8613912345678", user_id=5, traditional=True).reply.text
 

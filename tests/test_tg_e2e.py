@@ -57,10 +57,10 @@ def test_forwarded_scam_sms_gets_badge_evidence_notice_advice_and_buttons(tg_bot
     # one reply only, and the feedback buttons carry the check's id, not text
     time.sleep(0.3)
     assert len(botapi.replies(CUSTOMER)) == 1
-    [(up_label, up), (fp_label, fp)] = reply.buttons
-    assert (up_label, fp_label) == ("👍 有帮助", "🙅 误报")
+    [(up_label, up), (fp_label, fp), (rp_label, rp)] = reply.buttons
+    assert (up_label, fp_label, rp_label) == ("👍 有帮助", "🙅 误报", "🚩 举报")
     check_id = int(up.split(":")[1])
-    assert (up, fp) == (f"fb:{check_id}:up", f"fb:{check_id}:fp")
+    assert (up, fp, rp) == (f"fb:{check_id}:up", f"fb:{check_id}:fp", f"rp:{check_id}")
     # the check was logged: counts and pattern ids, never the text
     [(risk, types, face)] = db_rows(tg_bot.db_path, "select risk, scam_types, face from checks where id = ?", (check_id,))
     assert risk in ("high", "medium") and "surrender_for_investment" in json.loads(types) and face == "telegram"
@@ -96,9 +96,9 @@ def test_lookup_official_number_and_report_button(tg_bot, botapi):
     assert data == "rn:+8613912345678" and len(data.encode()) <= 64
     botapi.press(CUSTOMER, reply)
     answer = botapi.wait_for(lambda: botapi.callback_answers, what="the button's answer")[0]
-    assert "/report" in answer["text"]
+    assert "感谢举报" in answer["text"]  # the button files a number report at once (issue 4)
     howto = botapi.wait_replies(CUSTOMER, 3)[2]
-    assert "/report +8613912345678" in howto.plain
+    assert "/report +8613912345678" in howto.plain  # and says how to add what the caller said
 
     # a message that is only a number gets a lookup too
     botapi.message(CUSTOMER, "955 19")
@@ -116,7 +116,7 @@ def test_start_help_caption_and_traditional(tg_bot, botapi):
 
     botapi.message(CUSTOMER, "您的保單收益過低，現可辦理退保轉入我司內部理財產品，年化10%保本保息，詳詢13912345678")
     trad = botapi.wait_replies(CUSTOMER, 3)[2]
-    assert trad.plain.startswith(("🔴 高風險", "🟠 中風險")) and [b[0] for b in trad.buttons] == ["👍 有幫助", "🙅 誤報"]
+    assert trad.plain.startswith(("🔴 高風險", "🟠 中風險")) and [b[0] for b in trad.buttons] == ["👍 有幫助", "🙅 誤報", "🚩 舉報"]
 
     botapi.message(CUSTOMER, caption=SCAM, photo=b"\x89PNG fake")  # (screenshots: tests/test_tg_photo.py)
     assert scam_badge(botapi.wait_replies(CUSTOMER, 4)[3].plain)
@@ -233,7 +233,7 @@ def test_newpattern_guided_form(tg_bot, botapi):
 def test_feedback_buttons_are_answered_and_counted_once_per_user(tg_bot, botapi):
     botapi.message(CUSTOMER, SCAM)
     [reply] = botapi.wait_replies(CUSTOMER, 1)
-    up, fp = (data for _, data in reply.buttons)
+    up, fp, _rp = (data for _, data in reply.buttons)
     presses = [botapi.press(CUSTOMER, reply, up), botapi.press(CUSTOMER, reply, up), botapi.press(CUSTOMER, reply, fp),
                botapi.press(43, reply, fp),  # another user (as in a group)
                botapi.press(CUSTOMER, reply, "fb:999999:up")]  # a forged / stale check id

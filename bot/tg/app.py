@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from .. import dialog
+from .. import admin, dialog, privacy
 from ..config import Settings
 from ..engine import Engine
 from . import handlers, photos
@@ -47,6 +48,10 @@ POLL_TIMEOUT = 10
 BOOTSTRAP_RETRIES = 3
 #: The throttle forgets idle users this often (seconds), via the job queue.
 THROTTLE_PRUNE_EVERY = 600
+#: Reports older than BOT_RETENTION_DAYS are purged at start-up and then this often (seconds).
+RETENTION_EVERY = 24 * 3600
+#: How often the bot looks whether another process (the CLI) changed scripts (seconds).
+RELOAD_CHECK_EVERY = 60
 
 
 def file_url_for(base_url: str) -> str:
@@ -99,12 +104,19 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         builder = builder.base_url(settings.base_url)
         if file_url_for(settings.base_url):
             builder = builder.base_file_url(file_url_for(settings.base_url))
+    # before anything can log: library debug lines carrying message contents are blanked, the token
+    # is replaced, whatever handler writes the record (bot/privacy.py)
+    privacy.install_log_guard([settings.token])
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, engine=engine)
     register_handlers(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(_prune_throttle, interval=THROTTLE_PRUNE_EVERY, first=THROTTLE_PRUNE_EVERY,
                                     name="prune-throttle")
+        app.job_queue.run_repeating(_purge_expired, interval=RETENTION_EVERY, first=RETENTION_EVERY,
+                                    name="retention")
+        app.job_queue.run_repeating(_reload_if_changed, interval=RELOAD_CHECK_EVERY, first=RELOAD_CHECK_EVERY,
+                                    name="reload-if-changed")
     return app
 
 
@@ -129,9 +141,14 @@ def register_handlers(app: Application) -> None:
     app.add_handlers(photos.photo_handlers())
     # 2. /check looks at the message it replies to (how one asks in a group), so it has its own callback.
     app.add_handler(CommandHandler("check", handlers.on_check, filters=new))
+    # 2b. /report also reads the message it replies to; /pending sends one card per report (admins,
+    #     private chats); /forgetme also clears what this process holds in memory about the user.
+    app.add_handler(CommandHandler("report", handlers.on_report, filters=new))
+    app.add_handler(CommandHandler("pending", handlers.on_pending, filters=new))
+    app.add_handler(CommandHandler("forgetme", handlers.on_forgetme, filters=new))
     # 3. The other known commands, in any chat, go to dialog.respond (the terminal chat's code path).
     #    CommandHandler skips "/cmd@OtherBot", so in groups we never answer another bot's commands.
-    known = sorted(dialog.COMMANDS - {"check", "newpattern", "cancel"})
+    known = sorted(dialog.COMMANDS - {"check", "newpattern", "cancel", "report", "pending", "forgetme"})
     app.add_handler(CommandHandler(known, handlers.on_command, filters=new))
     # 4. Unknown commands get a hint in private chats only; in groups they are probably for others.
     app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
@@ -142,7 +159,8 @@ def register_handlers(app: Application) -> None:
                                    handlers.on_private_other))
     # 7. Groups: every text is checked silently; only high-risk ones are answered.
     app.add_handler(MessageHandler(groups & new & text & ~filters.COMMAND, handlers.on_group_text))
-    # 8. Inline buttons (feedback, report-a-number, stale ones); the form's buttons matched above.
+    # 8. Inline buttons (feedback, 🚩 report, report-a-number, admins' review, stale ones); the form's
+    #    buttons matched above.
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     # 9. Being added to a group: one short introduction.
     app.add_handler(ChatMemberHandler(handlers.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -157,6 +175,7 @@ async def post_init(app: Application) -> None:
     if svc.engine is None:
         svc.engine = await svc.worker.call(Engine, svc.settings.db_path)
         svc.owns_engine = True
+    await svc.run(_purge, svc.settings.retention_days)  # at start-up too: a bot down for a while catches up
     await set_menus(app, svc.settings)
     log.info("PolicyGuard bot @%s ready (%s); Ctrl-C stops it", app.bot.username,
              "webhook" if svc.settings.webhook_url else "long polling")
@@ -191,7 +210,27 @@ async def set_menus(app: Application, settings: Settings) -> None:
 
 
 async def _prune_throttle(context: ContextTypes.DEFAULT_TYPE) -> None:
-    handlers.services(context).throttle.prune()
+    svc = handlers.services(context)
+    svc.throttle.prune()
+    svc.group_throttle.prune()
+
+
+def _purge(engine: Engine, retention_days: int) -> privacy.PurgeResult:
+    return privacy.purge_expired(engine.db, retention_days)
+
+
+async def _purge_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The daily BOT_RETENTION_DAYS purge (bot/privacy.py), on the engine thread."""
+    svc = handlers.services(context)
+    if svc.engine is not None:
+        await svc.run(_purge, svc.settings.retention_days)
+
+
+async def _reload_if_changed(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick up scripts another process (``python run.py admin import``) added while the bot runs."""
+    svc = handlers.services(context)
+    if svc.engine is not None and await svc.run(admin.reload_if_changed):
+        log.info("scripts changed in another process: index reloaded")
 
 
 def serve(app: Application, settings: Settings, *, in_thread: bool = False,
@@ -235,12 +274,20 @@ class _DropInvalidToken(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
-def configure_logging(token: str) -> None:
+def configure_logging(token: str, level: str | None = None) -> None:
     """INFO for our own logs, WARNING for httpx (it logs every request URL, token included), and the
-    token redacted from every line whatever logs it."""
+    token redacted from every line whatever logs it. ``BOT_LOG_LEVEL=DEBUG`` (or ``level``) turns on
+    every library's debug output for troubleshooting — still without message text or the token,
+    because the log guard (bot/privacy.py) blanks those in the records themselves."""
+    privacy.install_log_guard([token])
+    wanted = (level or os.environ.get("BOT_LOG_LEVEL") or "INFO").strip().upper()
+    debug = wanted == "DEBUG"
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    elif debug:
+        root.setLevel(logging.DEBUG)
     for h in root.handlers:
         if not isinstance(h.formatter, RedactingFormatter):
             h.setFormatter(RedactingFormatter(h.formatter, [token]))
@@ -248,8 +295,9 @@ def configure_logging(token: str) -> None:
     if not any(isinstance(f, _DropInvalidToken) for f in ptb.filters):
         ptb.addFilter(_DropInvalidToken())
     for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("bot").setLevel(logging.INFO)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    ours = logging.getLevelName(wanted)
+    logging.getLogger("bot").setLevel(ours if isinstance(ours, int) else logging.INFO)
 
 
 def run(settings: Settings) -> int:

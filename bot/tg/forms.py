@@ -53,6 +53,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if msg is None or user is None:
         return ConversationHandler.END
     if not services(context).is_admin(user.id):
+        from .handlers import log_refusal
+
+        log_refusal(update, "/newpattern")
         await msg.reply_text(dialog.NO_PERMISSION)
         return ConversationHandler.END
     _forget(context)

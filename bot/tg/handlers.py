@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import time
 import traceback
@@ -39,6 +40,12 @@ GROUP_HELLO = ("大家好，我是保单卫士。我会安静地待在群里，�
                "想检查某条消息，回复它并发送 /check。我不保存群里的聊天内容。\n"
                "（如果我收不到群消息，请群主在 @BotFather 关闭我的隐私模式，或把我设为管理员。）")
 ERROR_REPLY = "抱歉，处理这条消息时出错了，请稍后再试。"
+#: Longer texts are refused before any analysis (Telegram's own limit is 4,096; only a forged or
+#: oversized update gets here). Up to this, the engine cuts at config.MAX_TEXT_CHARS and says so.
+MAX_UPDATE_CHARS = 20_000
+TOO_LONG = "📏 消息太长（超过 2 万字），无法检查。请只发送可疑的那一段短信或聊天内容。"
+PENDING_PRIVATE_ONLY = "请在与我的私聊中使用 /pending：举报内容只给管理员看，不在群里显示。"
+REPLY_TO_BOT = "请回复诈骗消息本身（而不是我的回复）再发送 /report，或点检查结果下面的 🚩 举报。"
 #: At most one admin notification per kind of error in this many seconds.
 ADMIN_NOTICE_EVERY = 300.0
 TRADITIONAL_LANGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
@@ -111,22 +118,42 @@ def _log_check(update: Update, reply: dialog.Reply, started: float) -> None:
 
 
 async def throttle_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Count every message and button press per user; over the limit, answer once and stop."""
+    """The cheap checks every update passes before any handler: per-user flood limit (over it: told
+    once, then silence), per-group limit (over it: silence in that group), and oversized text (refused
+    without analysis). Each costs microseconds, so a flood can't reach the engine thread."""
     user = update.effective_user
     if user is None or not (update.message or update.callback_query):
         return
     svc = services(context)
     decision = svc.throttle.hit(user.id)
-    if decision is Decision.ALLOW:
+    if decision is not Decision.ALLOW:
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(SLOW_DOWN[:200])
+        elif decision is Decision.WARN and is_private(update) and update.message is not None:
+            log.info("update %s: user over the message limit, told to slow down", update.update_id)
+            with contextlib.suppress(TelegramError):
+                await update.message.reply_text(SLOW_DOWN)
+        raise ApplicationHandlerStop
+    msg = update.message
+    if msg is None:
         return
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(SLOW_DOWN[:200])
-    elif decision is Decision.WARN and is_private(update) and update.message is not None:
-        log.info("update %s: user over the message limit, told to slow down", update.update_id)
-        with contextlib.suppress(TelegramError):
-            await update.message.reply_text(SLOW_DOWN)
-    raise ApplicationHandlerStop
+    if not is_private(update) and svc.group_throttle.hit(msg.chat_id) is not Decision.ALLOW:
+        log.info("update %s: group over its limit, staying silent", update.update_id)
+        raise ApplicationHandlerStop
+    if len(msg.text or msg.caption or "") > MAX_UPDATE_CHARS:
+        log.info("update %s: oversized text (%d chars) refused", update.update_id, len(msg.text or msg.caption or ""))
+        if is_private(update):
+            with contextlib.suppress(TelegramError):
+                await msg.reply_text(TOO_LONG)
+        raise ApplicationHandlerStop
+
+
+def log_refusal(update: Update, what: str) -> None:
+    """A refused admin action, as an event: what was tried (a command or button kind from a fixed set,
+    never its text or arguments), the update id and the chat type."""
+    log.warning("refused: %s by a non-admin (update %s, %s chat)", what, update.update_id,
+                update.effective_chat.type if update.effective_chat else "?")
 
 
 # --- customers -------------------------------------------------------------------------------------------
@@ -142,7 +169,9 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     reply = await services(context).run(dialog.check_message, text, face="telegram",
                                         traditional=wants_traditional(update.effective_user))
     _log_check(update, reply, started)
-    await send_reply(update, context, reply)
+    # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
+    # user presses it, so the bot never has to keep the text itself
+    await send_reply(update, context, reply, reply_to=msg.message_id)
 
 
 async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -187,7 +216,7 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         reply = await svc.run(dialog.respond, msg.text or "", user_id=update.effective_user.id
                               if update.effective_user else "?", is_admin=False, face=face_of(update), traditional=trad)
-        reply_to = None if is_private(update) else msg.message_id
+        reply_to = msg.message_id  # (🚩 举报 reads "/check TEXT" from here if pressed)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=reply_to)
 
@@ -202,37 +231,131 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     started = time.perf_counter()
     svc = services(context)
-    reply = await svc.run(dialog.respond, msg.text or msg.caption or "", user_id=user.id,
-                          is_admin=svc.is_admin(user.id), face=face_of(update), traditional=wants_traditional(user))
+    text = msg.text or msg.caption or ""
+    admin = svc.is_admin(user.id)
+    cmd = dialog.parse_command(text)
+    if cmd is not None and cmd[0] in dialog.ADMIN_COMMANDS and not admin:
+        log_refusal(update, f"/{cmd[0]}")
+    reply = await svc.run(dialog.respond, text, user_id=user.id, is_admin=admin, face=face_of(update),
+                          traditional=wants_traditional(user))
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report in reply to a message reports that message's text; /report 号码 / 文字 reports what
+    follows. Only then is anything of a user's message stored — redacted, by reports.submit_report —
+    and the DB write is done before the thanks is sent, so a failed reply never loses a report."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    svc = services(context)
+    target = msg.reply_to_message
+    trad = wants_traditional(user)
+    if target is not None and not context.args:
+        if target.from_user is not None and target.from_user.id == context.bot.id:
+            reply = dialog.Reply(REPLY_TO_BOT, REPLY_TO_BOT, "error")
+        else:
+            reply = await svc.run(dialog.report_text, target.text or target.caption or "", user.id)
+        if trad:
+            reply = dialog.traditional_reply(reply)
+    else:
+        reply = await svc.run(dialog.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
+                              face=face_of(update), traditional=trad)
+    log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
+    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forgetme: delete what the database holds about the user (dialog.forget_me), and what this
+    process holds in memory (throttle counters, an open form's data), then say so."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    svc = services(context)
+    reply = await svc.run(dialog.forget_me, user.id)
+    svc.throttle.forget(user.id)
+    with contextlib.suppress(KeyError):
+        context.application.drop_user_data(user.id)
+    log.info("update %s: forgetme done (%s items)", update.update_id, reply.data.get("deleted"))
+    if wants_traditional(user):
+        reply = dialog.traditional_reply(reply)
+    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pending (admins, private chat): a header, then one review card per report with 通过 / 驳回 /
+    改为话术 buttons. Every press of those buttons re-checks admin rights (dialog.on_button)."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    svc = services(context)
+    if not svc.is_admin(user.id):
+        log_refusal(update, "/pending")
+        await send_reply(update, context, dialog.Reply(html.escape(dialog.NO_PERMISSION), dialog.NO_PERMISSION, "error"),
+                         reply_to=None if is_private(update) else msg.message_id)
+        return
+    if not is_private(update):
+        await msg.reply_text(PENDING_PRIVATE_ONLY)
+        return
+    head, cards = await svc.run(dialog.pending_cards)
+    await send_reply(update, context, head)
+    for card in cards:
+        await send_reply(update, context, card)
 
 
 # --- buttons -----------------------------------------------------------------------------------------------
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Feedback (fb:<check id>:up|fp), "report this number" (rn:<number>) and stale buttons: always
+    """Feedback (fb:<check id>:up|fp), 🚩 举报 (rp:<check id>), "report this number" (rn:<number>),
+    review (rv:<report id>:<action>, admins only — checked on every press) and stale buttons: always
     answered, so the user's client stops its spinner and shows what happened."""
     q = update.callback_query
     if q is None:
         return
     svc = services(context)
-    ans = await svc.run(dialog.on_button, q.data or "", user_id=q.from_user.id, is_admin=svc.is_admin(q.from_user.id),
-                        traditional=wants_traditional(q.from_user))
+    data = q.data or ""
+    source = None
+    if data.startswith("rp:") and isinstance(q.message, Message) and q.message.reply_to_message is not None:
+        # read only for this button: the text of the message the verdict answered (Telegram gives it)
+        target = q.message.reply_to_message
+        source = target.text or target.caption or ""
+    ans = await svc.run(dialog.on_button, data, user_id=q.from_user.id, is_admin=svc.is_admin(q.from_user.id),
+                        traditional=wants_traditional(q.from_user), source_text=source)
+    if ans.refused:
+        log_refusal(update, f"button {data[:3]}")
     private = is_private(update)
     if ans.reply is not None and not private:
         # in a group, instructions meant for one person go in a pop-up only they see, not the chat
         await q.answer(ans.reply.text[:200], show_alert=True)
     else:
         await q.answer(ans.notice[:200], show_alert=ans.alert)
-    log.info("update %s: button %s answered", update.update_id, (q.data or "")[:3])
+    log.info("update %s: button %s answered", update.update_id, data[:3])
+    if ans.edit is not None and isinstance(q.message, Message):
+        with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
+            await q.edit_message_text(ans.edit.html, parse_mode=ParseMode.HTML, reply_markup=markup(ans.edit),
+                                      link_preview_options=LinkPreviewOptions(is_disabled=True))
     # only in a private chat: in a group the buttons are there for the other members too
-    if ans.remove_buttons and q.message is not None and private:
+    elif ans.remove_buttons and q.message is not None and private:
+        keep = markup(dialog.Reply("", "", buttons=ans.keep_buttons))
         with contextlib.suppress(BadRequest):  # already removed, or the message is too old
-            await q.edit_message_reply_markup(reply_markup=None)
+            await q.edit_message_reply_markup(reply_markup=keep)
     if ans.reply is not None and private:
         await send_reply(update, context, ans.reply)
+    if ans.admin_notice:
+        await notify_admins(context, ans.admin_notice)
+
+
+async def notify_admins(context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """A short message to every admin (their own chats); failures (an admin who never opened a chat
+    with the bot) are ignored."""
+    for admin_id in sorted(services(context).settings.admin_ids):
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(admin_id, text)
 
 
 # --- groups: joining -----------------------------------------------------------------------------------------

@@ -186,6 +186,9 @@ async def check_image(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         shown = _shorten(res.text, SHOWN_CHARS)
         reply.html = _insert_after_badge(reply.html, f"{label}<i>{html.escape(shown)}</i>")
         reply.text = _insert_after_badge(reply.text, _strip_tags(label) + shown)
+    # no 🚩 举报 under a screenshot's verdict: that button reports the replied-to message's text, and a
+    # picture has none (the text read is never kept); /report with the text pasted works instead
+    reply.buttons = [row for row in reply.buttons if not any(d.startswith("rp:") for _, d in row)]
     log.info("update %s: screenshot %dx%d, %d lines, confidence %.2f → %s (%.1f s)", update.update_id,
              res.width, res.height, res.lines, res.confidence,
              reply.verdict.risk if reply.verdict else reply.kind, time.perf_counter() - started)

@@ -32,6 +32,8 @@ from ..engine import Engine
 from .throttle import Throttle
 
 T = TypeVar("T")
+GROUP_CAPACITY = 30
+GROUP_PERIOD = 60.0
 
 
 class EngineWorker:
@@ -65,6 +67,9 @@ class Services:
     owns_engine: bool = False  # opened in post_init (and so closed in post_shutdown), or given by the caller
     worker: EngineWorker = field(default_factory=EngineWorker)
     throttle: Throttle = field(default_factory=Throttle)
+    #: Per group chat: at most GROUP_CAPACITY analyses per GROUP_PERIOD seconds, then silence in that group
+    #: (a busy or hostile group must not eat the engine thread that answers private chats).
+    group_throttle: Throttle = field(default_factory=lambda: Throttle(GROUP_CAPACITY, GROUP_PERIOD))
     #: error kind → monotonic time of the last admin notification (one per kind per ADMIN_NOTICE_EVERY)
     notified: dict[str, float] = field(default_factory=dict)
 

@@ -72,6 +72,10 @@ class Throttle:
         tokens = min(self.capacity, b.tokens + (self.clock() - b.updated) * self.rate)
         return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
+    def forget(self, key: Hashable) -> bool:
+        """Drop ``key``'s bucket (/forgetme: the bot keeps nothing about a user who asked it to forget)."""
+        return self._buckets.pop(key, None) is not None
+
     def prune(self) -> int:
         """Forget users whose bucket has refilled completely (they are indistinguishable from new
         ones), so memory stays bounded by the number of recently active users."""
