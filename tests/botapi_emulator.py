@@ -49,6 +49,10 @@ def html_to_plain(s: str) -> str:
     return html.unescape(_TAG.sub("", s))
 
 
+#: Fault status meaning "close the connection without answering" (see BotAPIEmulator.drop).
+DROP = 0
+
+
 @dataclass
 class Fault:
     status: int
@@ -99,6 +103,9 @@ class BotAPIEmulator:
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
+        #: Users' messages by (chat id, message id): a reply the bot sends to one carries it as
+        #: ``reply_to_message``, as Telegram does (one level deep), e.g. for callback queries.
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._stopping = False
         self.sent: list[Sent] = []
@@ -212,6 +219,8 @@ class BotAPIEmulator:
             msg["forward_origin"] = {"type": "hidden_user", "sender_user_name": "10690000", "date": int(time.time()) - 60}
         if reply_to is not None:
             msg["reply_to_message"] = reply_to
+        with self._cond:
+            self._messages[(cid, msg["message_id"])] = {k: v for k, v in msg.items() if k != "reply_to_message"}
         self.push_update({"message": msg})
         return msg
 
@@ -247,6 +256,14 @@ class BotAPIEmulator:
         with self._cond:
             q = self._faults.setdefault(method, deque())
             q.extend(Fault(status, desc, retry_after) for _ in range(times))
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` ("*" for any) fail at the network level: the
+        request is read, then the connection is closed without a response (nothing is done, as when a
+        connection breaks before the request reaches Telegram)."""
+        with self._cond:
+            q = self._faults.setdefault(method, deque())
+            q.extend(Fault(DROP, "connection closed") for _ in range(times))
 
     def faults_left(self, method: str) -> int:
         with self._cond:
@@ -307,6 +324,8 @@ class BotAPIEmulator:
             if method == "getUpdates":
                 with self._cond:
                     self.get_updates_calls += 1
+            if fault.status == DROP:
+                return DROP, {}
             body: dict[str, Any] = {"ok": False, "error_code": fault.status, "description": fault.description}
             if fault.retry_after is not None:
                 body["parameters"] = {"retry_after": fault.retry_after}
@@ -359,6 +378,8 @@ class BotAPIEmulator:
         if markup:
             api_message["reply_markup"] = markup
         with self._cond:
+            if reply_to and (chat["id"], int(reply_to)) in self._messages:
+                api_message["reply_to_message"] = self._messages[(chat["id"], int(reply_to))]
             self.sent.append(Sent(mid, chat["id"], text, params.get("parse_mode"), int(reply_to) if reply_to else None,
                                   markup, method, api_message))
             self._cond.notify_all()
@@ -475,6 +496,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             params = _params(self.headers.get("Content-Type") or "", body, url.query)
             status, obj = em.handle(parts[2], params)
+            if status == DROP:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(2)  # socket.SHUT_RDWR: the client sees the connection end
+                return
             self._json(status, obj)
         except Exception as e:  # the emulator must not take the bot down with it; tests can see this
             em.errors.append(f"{type(e).__name__}: {e}")

@@ -138,3 +138,81 @@ def tg_bot_factory(botapi: BotAPIEmulator, tmp_path: Path, tg_seeded_db: Path) -
 def tg_bot(tg_bot_factory: Callable[..., TgRunningBot]) -> TgRunningBot:
     """One running bot with admin TG_ADMIN_ID and its own temporary database."""
     return tg_bot_factory()
+
+
+@pytest.fixture(scope="module")
+def tg_module_bot(tmp_path_factory: pytest.TempPathFactory, tg_seeded_db: Path) -> Iterator[TgRunningBot]:
+    """One emulator and one running bot (admin TG_ADMIN_ID) shared by all tests of a module: starting a
+    bot costs seconds, so modules with many small end-to-end checks use this and give each test its own
+    user and chat ids. The emulator is ``tg_module_bot.api``."""
+    import os
+
+    for var in ("NO_PROXY", "no_proxy"):
+        os.environ.setdefault(var, "127.0.0.1,localhost")
+    api = BotAPIEmulator().start()
+    db = tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("tg-module") / "policyguard.db")
+    bot = TgRunningBot(api, db, frozenset({TG_ADMIN_ID}))
+    try:
+        yield bot.start()
+    finally:
+        bot.stop()
+        api.stop()
+
+
+#: The tables an admin change or a report touches; tests hash them to prove that nothing changed.
+GUARDED_TABLES = ("patterns", "numbers", "reports", "report_reporters", "audit", "audit_items")
+
+
+def tables_digest(db_path: Path, tables: tuple[str, ...] = GUARDED_TABLES) -> dict[str, str]:
+    """table → SHA-256 of its rows (in rowid order), read through a separate connection (as another
+    process would see the committed state)."""
+    import hashlib
+
+    con = sqlite3.connect(db_path, timeout=30)
+    try:
+        out = {}
+        for t in tables:
+            h = hashlib.sha256()
+            for row in con.execute(f"select * from [{t}] order by rowid"):
+                h.update(repr(row).encode())
+            out[t] = h.hexdigest()
+        return out
+    finally:
+        con.close()
+
+
+#: The tags Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style).
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code",
+                 "pre", "blockquote", "tg-emoji"}
+
+
+def telegram_html_problems(text: str) -> list[str]:
+    """Why Telegram would reject ``text`` as HTML (empty list: it is valid): unknown tags, unbalanced
+    tags, a bare ``<`` or ``&`` that is not an entity."""
+    import re as _re
+
+    problems = []
+    stack: list[str] = []
+    for m in _re.finditer(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>|<|&(#\d+|#x[0-9a-fA-F]+|[a-z]+);|&", text):
+        whole = m.group(0)
+        if whole == "<":
+            problems.append(f"bare '<' at {m.start()}")
+        elif whole == "&":
+            problems.append(f"bare '&' at {m.start()}")
+        elif whole.startswith("&"):
+            if not whole.startswith("&#") and m.group(4) not in ("lt", "gt", "amp", "quot"):
+                problems.append(f"unknown entity {whole}")
+        else:
+            closing, name = m.group(1) == "/", m.group(2).lower()
+            if name not in TELEGRAM_TAGS:
+                problems.append(f"tag <{name}> not allowed")
+            elif closing:
+                if not stack or stack[-1] != name:
+                    problems.append(f"unbalanced </{name}>")
+                else:
+                    stack.pop()
+            else:
+                stack.append(name)
+    if stack:
+        problems.append(f"unclosed {stack}")
+    return problems
