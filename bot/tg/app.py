@@ -135,6 +135,8 @@ def register_handlers(app: Application) -> None:
     # 1. The admins' /newpattern form comes first, so that while it is open the admin's next text
     #    is the script being added, not a message to analyse.
     app.add_handler(newpattern_form())
+    #     Outside a private chat the form never starts: there /newpattern gets 无权限 or a hint.
+    app.add_handler(CommandHandler("newpattern", handlers.on_newpattern_elsewhere, filters=new))
     # 1b. Screenshots (bot/tg/photos.py): /check in reply to an image, and photos and files in private
     #     chats, are read with OCR off the event loop and checked. Before /check and the text handlers,
     #     so an image with a caption is read, not only its caption; non-image files get a refusal.

@@ -242,6 +242,20 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
 
+async def on_newpattern_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/newpattern outside a private chat (the guided form is private-only): 无权限 for non-admins,
+    like every admin command; admins are asked to use it in their private chat with the bot."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    if not services(context).is_admin(user.id):
+        log_refusal(update, "/newpattern")
+        await msg.reply_text(dialog.NO_PERMISSION)
+    else:
+        await msg.reply_text("请在与我的私聊中使用 /newpattern。")
+
+
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report in reply to a message reports that message's text; /report 号码 / 文字 reports what
     follows. Only then is anything of a user's message stored — redacted, by reports.submit_report —
