@@ -21,7 +21,7 @@ def test_bench_quick_runs_and_reports(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=280, cwd=ROOT,
     )
     assert p.returncode == 0, p.stderr[-2000:]
-    assert "median ÷ jieba" in p.stdout and "brute ÷ engine" in p.stdout
+    assert "÷ jieba, per message" in p.stdout and "brute ÷ engine" in p.stdout
     report = json.loads((out / "latest-quick.json").read_text(encoding="utf-8"))
     rows = [r for r in report["rows"] if r["scripts_added"]]
     assert [r["scripts_added"] for r in rows] == [50, 200]
