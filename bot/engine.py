@@ -210,17 +210,24 @@ class Engine:
 
     @staticmethod
     def _types(v: Verdict, matches, fired, lookups) -> list[str]:
+        """The scam types the evidence points to, strongest first. A signal shared by several types
+        spreads its weight over them, and a type needs at least half the leading type's weight, so a
+        generic signal ("urgency") does not add unrelated types to the answer."""
         weight: dict[str, float] = defaultdict(float)
         for m in matches:
-            weight[m.scam_type] += m.similarity
+            weight[m.scam_type] += max(0.0, m.similarity - MATCH_FLOOR) * MATCH_SLOPE
         for s in fired:
-            for t in s.scam_types:
-                if s.weight > 0:
-                    weight[t] += s.weight
+            if s.weight > 0 and s.scam_types:
+                for t in s.scam_types:
+                    weight[t] += s.weight / len(s.scam_types)
         for lk in lookups:
             for t in lk.scam_types:
                 weight[t] += 50
-        return [t for t, _ in sorted(weight.items(), key=lambda kv: -kv[1])][:3]
+        ranked = sorted(weight.items(), key=lambda kv: -kv[1])
+        if not ranked:
+            return []
+        top = ranked[0][1]
+        return [t for t, w in ranked if w > 0 and w >= 0.5 * top][:3]
 
     def _hotline_line(self, orgs: list[Organization]) -> str:
         adv = self.knowledge.advice
