@@ -18,7 +18,9 @@ from .normalize import Normalized
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s，。！？、；“”\"'<>（）()]+"
     r"|(?<![@\w.])(?:[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?\.)+"
-    r"(?:cn|com|net|org|top|xyz|vip|cc|info|club|shop|site|online|ink|icu|me|io|ltd|work|link|app|wang|pro|live|fun|tk|ml|ga)"
+    r"(?:cn|com|net|org|top|xyz|vip|cc|info|club|shop|site|online|ink|icu|me|io|ltd|work|link|app|wang|pro|live|fun|tk|ml|ga"
+    r"|co|asia|biz|xin|ren|cyou|buzz|sbs|bond|lol|mobi|hk|tw|one|store|tech|website|space|fit|life|today|run|cfd|click"
+    r"|host|world|red|kim|plus|gq|cf|ws|ly|su|ru|us|best|mom|rest|skin|hair|quest|monster|beauty)"
     r"(?![a-z0-9])(?:[/?#][^\s，。！？、；“”\"'<>（）()]*)?",
     re.I,
 )
@@ -29,7 +31,7 @@ _PLACEHOLDER_URL = re.compile(r"(?<![A-Za-z])URL(?![A-Za-z])")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 #: a percentage; digits may be spaced out to dodge filters ("1 0 %" is 10%), the spaces are dropped
 _PCT = re.compile(r"(\d(?: ?\d)*(?:\.\d+)?)\s*(?:[-~～至到]\s*(\d(?: ?\d)*(?:\.\d+)?)\s*)?(?:%|‰|个点|厘(?!米)|釐(?!米))")
-_PCT_CN = re.compile(r"百分之([零〇一二两三四五六七八九十点\d.]+)")
+_PCT_CN = re.compile(r"百分之([零〇一二两三四五六七八九十点\d.]+)|([零〇一二两三四五六七八九十点]+)(?:个点|厘(?!米))")
 _RETURN_CONTEXT = re.compile(r"(年化|年收益|年息|年利|收益|利息|回报|返息|分红|利率|每年|一年|年回|月息|月收益|日息)")
 _AMOUNT = re.compile(r"[¥￥]\s*\d[\d,，]*(?:\.\d+)?(?:\s*(?:万元|万|亿元|亿|元))?|\d[\d,，]*(?:\.\d+)?\s*(?:万元|万|亿元|亿|元|块钱|块)")
 
@@ -51,8 +53,8 @@ def cn_number(s: str) -> float | None:
         return ia + float("0." + "".join(str(_CN_DIGITS[c]) for c in b)) if b else ia
     if "十" in s:
         a, _, b = s.partition("十")
-        tens = _CN_DIGITS.get(a, None) if a else 1
-        ones = _CN_DIGITS.get(b, None) if b else 0
+        tens = _CN_DIGITS.get(a) if a else 1
+        ones = _CN_DIGITS.get(b) if b else 0
         if tens is None or ones is None:
             return None
         return float(tens * 10 + ones)
@@ -136,7 +138,7 @@ def extract(basic: Normalized, norm: Normalized, knowledge: Knowledge, orgs: Org
         hi = max(float(m.group(1).replace(" ", "")), float((m.group(2) or "0").replace(" ", "")))
         _add_percent(ex, basic, text, m.start(), m.end(), hi)
     for m in _PCT_CN.finditer(norm.text):
-        val = cn_number(m.group(1))
+        val = cn_number(m.group(1) or m.group(2))
         if val is not None:
             a, b = norm.span(*m.span())
             ctx = norm.text[max(0, m.start() - 12) : m.end() + 6]

@@ -132,3 +132,29 @@ LEGIT = [
 def test_legitimate_messages_full_of_scam_words_are_not_flagged(engine: Engine, text: str) -> None:
     v = engine.analyze(text)
     assert v.risk in ("none", "low"), (v.score, [s.name for s in v.signals])
+
+
+# --- the data files themselves --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["scam_patterns/signals.yaml", "knowledge/normalization.yaml"])
+def test_data_files_have_no_duplicate_keys(path: str) -> None:
+    """YAML keeps only the last of two equal keys, silently dropping the first entry's spellings."""
+    from collections import Counter
+    from pathlib import Path
+
+    import yaml
+
+    dups: list[str] = []
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
+        dups.extend(str(k) for k, n in Counter(keys).items() if n > 1)
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load((Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8"), Loader=Loader)
+    assert not dups, dups
