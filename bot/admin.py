@@ -53,6 +53,10 @@ def audit(engine: Engine, actor: str, action: str, target: str, before: Any = No
 def _changed(engine: Engine) -> None:
     """Mark that scripts or numbers changed, so other processes (the bot, while the CLI edits the same
     database) know to reload; see :func:`reload_if_changed`."""
+    seen = getattr(engine, "_admin_version_seen", None)
+    if seen is not None and get_meta(engine.db, "admin_version") != seen:
+        # another process changed scripts since we last looked: our own new version must not hide that
+        engine._admin_reload_pending = True  # type: ignore[attr-defined]
     version = uuid.uuid4().hex
     set_meta(engine.db, "admin_version", version)
     engine._admin_version_seen = version  # type: ignore[attr-defined]  # our own change is in our index
@@ -68,7 +72,9 @@ def reload_if_changed(engine: Engine) -> bool:
     version = get_meta(engine.db, "admin_version")
     seen = getattr(engine, "_admin_version_seen", _UNSEEN)
     engine._admin_version_seen = version  # type: ignore[attr-defined]
-    if seen == version or (seen is _UNSEEN and version is None):
+    pending = getattr(engine, "_admin_reload_pending", False)
+    engine._admin_reload_pending = False  # type: ignore[attr-defined]
+    if not pending and (seen == version or (seen is _UNSEEN and version is None)):
         return False
     engine.reload()
     return True
