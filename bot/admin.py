@@ -122,9 +122,12 @@ def check_pattern_text(text: str, min_chars: int = 1) -> str:
 
 def _pid(ref: int | str) -> int:
     try:
-        return int(str(ref).strip().lstrip("#").removeprefix("pattern:"))
+        pid = int(str(ref).strip().lstrip("#").removeprefix("pattern:"))
     except ValueError:
         raise AdminError(f"话术编号「{str(ref)[:30]}」无效，应为数字。") from None
+    if not 0 <= pid < 2**63:  # SQLite's integer range (a bigger id raised OverflowError: found by fuzzing)
+        raise AdminError(f"没有编号为 {str(ref)[:30]} 的话术。")
+    return pid
 
 
 def _number_key(raw: str) -> str:

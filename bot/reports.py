@@ -225,9 +225,12 @@ def get_report(engine: Engine, report_id: int | str) -> dict[str, Any]:
 
 def _rid(report_id: int | str) -> int:
     try:
-        return int(str(report_id).strip().lstrip("#").removeprefix("report:"))
+        rid = int(str(report_id).strip().lstrip("#").removeprefix("report:"))
     except ValueError:
         raise admin.AdminError(f"举报编号「{str(report_id)[:30]}」无效，应为数字。") from None
+    if not 0 <= rid < 2**63:  # SQLite's integer range (OverflowError otherwise)
+        raise admin.AdminError(f"没有编号为 {str(report_id)[:30]} 的举报。")
+    return rid
 
 
 def _item(engine: Engine, r: dict[str, Any]) -> dict[str, Any]:
