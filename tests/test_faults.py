@@ -169,6 +169,7 @@ def test_bot_engine_and_cli_import_write_at_once(tmp_path: Path, tg_seeded_db: P
     bulk = write_bulk(tmp_path / "bulk.jsonl", numbers=60_000, scripts=1_000, prefix="136")
     engine = Engine(db)
     added: list[str] = []
+    scripts_added: list[int] = []
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -179,8 +180,10 @@ def test_bot_engine_and_cli_import_write_at_once(tmp_path: Path, tg_seeded_db: P
                 number = f"+86135{i:08d}"
                 admin.add_number(engine, number, "fake_customer_service", actor=str(TG_ADMIN_ID))
                 added.append(number)
-                if i == 3:
-                    admin.add_pattern(engine, "other_scam", NEW_SCRIPT, actor=str(TG_ADMIN_ID), force=True)
+                if i % 10 == 3:  # a script now and then (each runs its mass-check first, like the bot's)
+                    admin.add_pattern(engine, "other_scam", f"{NEW_SCRIPT}，第{i}位幸运客户", actor=str(TG_ADMIN_ID),
+                                      force=True)
+                    scripts_added.append(i)
                 i += 1
                 time.sleep(0.01)
         except BaseException as e:  # reported by the assertion below
@@ -197,7 +200,8 @@ def test_bot_engine_and_cli_import_write_at_once(tmp_path: Path, tg_seeded_db: P
     try:
         assert proc.returncode == 0, err[-1500:]
         assert "locked" not in err.lower() and not errors, (err[-500:], errors)
-        assert len(added) >= 5
+        assert len(added) >= 5 and scripts_added
+        assert count(db, "select count(*) from patterns where text like '%幸运客户'") == len(scripts_added)
         assert count(db, "select count(*) from numbers where source = 'import'") == 60_000
         con = sqlite3.connect(db)
         present = {r[0] for r in con.execute("select number from numbers where number like '+86135%'")}
