@@ -66,6 +66,11 @@ def test_a_trailing_cue_negates_the_clause_before_it() -> None:
     assert not negated_from("请提供验证码。我们马上处理")[2]
 
 
+def test_a_conditional_warning_is_not_a_demand(engine: Engine) -> None:
+    assert "asks_verification_code" not in _fired(engine, "如有人要求您把验证码告诉他，请立即挂断电话")
+    assert "asks_verification_code" in _fired(engine, "请把验证码告诉我，马上帮您办理")
+
+
 def test_the_warning_clause_does_not_spill_over() -> None:
     text = "请勿轻信陌生来电。请把验证码告诉我"
     neg = negated_from(text)
