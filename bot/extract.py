@@ -16,12 +16,12 @@ from .knowledge import Knowledge, Organization
 from .normalize import Normalized
 
 _URL = re.compile(
-    r"(?:https?://|www\.)[^\s，。！？、；“”\"'<>（）()]+"
+    r"(?:https?://|www\.)[^\s，。！？、；“”\"'<>（）(),!\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+"
     r"|(?<![@\w.])(?:[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?\.)+"
     r"(?:cn|com|net|org|top|xyz|vip|cc|info|club|shop|site|online|ink|icu|me|io|ltd|work|link|app|wang|pro|live|fun|tk|ml|ga"
     r"|co|asia|biz|xin|ren|cyou|buzz|sbs|bond|lol|mobi|hk|tw|one|store|tech|website|space|fit|life|today|run|cfd|click"
     r"|host|world|red|kim|plus|gq|cf|ws|ly|su|ru|us|best|mom|rest|skin|hair|quest|monster|beauty)"
-    r"(?![a-z0-9])(?:[/?#][^\s，。！？、；“”\"'<>（）()]*)?",
+    r"(?![a-z0-9])(?:[/?#][^\s，。！？、；“”\"'<>（）(),!\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]*)?",
     re.I,
 )
 #: Anonymized public corpora replace contacts with these tokens; each stands for a real number or link.

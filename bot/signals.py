@@ -140,7 +140,8 @@ class SignalSet:
         for rule in self.rules:
             # a scam's talking point inside a negated clause ("我司不会要求您退保购买理财") is a warning,
             # not a demand: positive rules only see hits outside negated clauses
-            spans = _fire(rule, plain if rule.weight > 0 else hits, features)
+            # `unless` terms count anywhere, negated or not: "……，这是诈骗" negates its own clause
+            spans = _fire(rule, plain if rule.weight > 0 else hits, features, hits)
             if spans is None:
                 continue
             ev = [Evidence(a, b, norm.original[a:b], rule.label) for a, b in _merge(spans)]
@@ -201,12 +202,17 @@ def _lookup(term: str, hits: dict[str, list[Span]], features: dict[str, list[Spa
     return features.get(term[1:], []) if term.startswith("@") else hits.get(term, [])
 
 
-def _fire(rule: Rule, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Span] | None:
-    """The spans that make ``rule`` fire, or None."""
+def _fire(
+    rule: Rule,
+    hits: dict[str, list[Span]],
+    features: dict[str, list[Span]],
+    all_hits: dict[str, list[Span]] | None = None,
+) -> list[Span] | None:
+    """The spans that make ``rule`` fire, or None. ``unless`` terms are looked up in ``all_hits``."""
     if not rule.groups:
         return None
     for t in rule.unless:
-        if _lookup(t, hits, features):
+        if _lookup(t, hits if all_hits is None else all_hits, features):
             return None
     group_spans: list[list[Span]] = []
     for g in rule.groups:
