@@ -216,3 +216,14 @@ def telegram_html_problems(text: str) -> list[str]:
     if stack:
         problems.append(f"unclosed {stack}")
     return problems
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, tg_seeded_db: Path) -> Iterator[Engine]:
+    """One engine per test module, on its own copy of the seeded database (modules that change the
+    database never see each other's changes)."""
+    from bot.engine import Engine
+
+    e = Engine(tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("engine") / "pg.db"))
+    yield e
+    e.close()

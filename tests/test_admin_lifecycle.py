@@ -12,13 +12,6 @@ SCRIPT = "保单养老金并轨专员通知：并轨后每月多领八百元，�
 VARIANT = "您的保单已被纳入养老金并轨计划，并轨后每月可多领800元，请到指定网点签协议，交一下工本费就行"
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("life") / "pg.db")
-    yield e
-    e.close()
-
-
 def _audit_n(e: Engine) -> int:
     return e.db["audit"].count
 

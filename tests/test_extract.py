@@ -1,13 +1,7 @@
 """Extraction: links, amounts, yearly-return percentages, insurer names."""
 
-import pytest
 
 from bot.engine import Engine
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    return Engine(tmp_path_factory.mktemp("db") / "t.db")
 
 
 def test_percentages_need_return_context(engine: Engine) -> None:

@@ -64,13 +64,6 @@ def count(db: Path, sql: str) -> int:
 # --- one transaction per admin change ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, tg_seeded_db: Path) -> Engine:
-    e = Engine(tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("faults") / "pg.db"))
-    yield e
-    e.close()
-
-
 def _changes(engine: Engine) -> dict:
     """Each admin change, ready to run (the objects they act on exist)."""
     pid = admin.add_pattern(engine, "other_scam", NEW_SCRIPT, actor="t", force=True).id

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TG_ADMIN_ID, TgRunningBot, tables_digest, telegram_html_problems, tg_fresh_db
+from conftest import TG_ADMIN_ID, TgRunningBot, tables_digest, telegram_html_problems
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -100,13 +100,6 @@ def test_any_message_through_the_bot(tg_module_bot: TgRunningBot, text: str, whe
 
 
 # --- admin arguments (dialog level: the same code the bot's admin commands run) ---------------------------------
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, tg_seeded_db: Path) -> Engine:
-    e = Engine(tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("fuzz-bot") / "pg.db"))
-    yield e
-    e.close()
 
 
 def _db(engine: Engine) -> Path:

@@ -7,7 +7,6 @@ import hashlib
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -27,13 +26,6 @@ PIECES = st.sampled_from([
     "http://x.cn/a?b=<c>", "百分之九", "¥300", "/addpattern", "/lookup", "@", "#", "保單", "tui保", "\ud7ff", "\U0010ffff",
 ])
 MESSAGES = st.one_of(st.text(max_size=300), st.lists(PIECES, max_size=40).map("".join))
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("fuzz") / "f.db")
-    yield e
-    e.close()
 
 
 def _db_digest(engine: Engine) -> str:

@@ -8,16 +8,8 @@ import pytest
 from admin_support import counts
 
 from bot import admin, masscheck
-from bot.engine import Engine
 
 GOOD = "您名下保单已被纳入养老金并轨计划，并轨后每月多领八百元，需本人到指定网点签署并轨协议并缴纳工本费"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("mass") / "pg.db")
-    yield e
-    e.close()
 
 
 def test_known_legit_set_is_bundled_and_broad():

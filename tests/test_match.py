@@ -13,13 +13,6 @@ STORED = "您的分红险收益太低了，建议您先办理退保，把钱转�
 REWORDED = "你那份分红险的收益实在太低，不如退保吧，钱转到我们年化10%保本理财，退保的损失公司给你全额补偿。"
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("match") / "m.db")
-    yield e
-    e.close()
-
-
 def _index(engine: Engine, texts: dict[int, str]) -> ScriptIndex:
     idx = ScriptIndex()
     for sid, text in texts.items():

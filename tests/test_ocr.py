@@ -42,13 +42,6 @@ LEGIT = {
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("db") / "t.db")
-    yield e
-    e.close()
-
-
-@pytest.fixture(scope="module")
 def model() -> float:
     """Load the OCR model once for the module; the load time (s)."""
     return ocr.preload()

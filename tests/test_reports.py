@@ -7,7 +7,6 @@ import json
 import pytest
 
 from bot import admin, reports
-from bot.engine import Engine
 
 # A scheme the seed scripts do not know: a fake "pension merger" of the policy with a fee.
 REPORTED = ("尊敬的王建国先生，您名下保单已被纳入养老金并轨计划，并轨后每月多领八百元，需本人到指定网点签署并轨协议"
@@ -15,13 +14,6 @@ REPORTED = ("尊敬的王建国先生，您名下保单已被纳入养老金并�
             "我的手机13900001111已备案，详询专员 138 1627 4409")
 VARIANT = "您的保单已被纳入养老金并轨计划，并轨后每月可多领800元，请到指定网点签协议，交一下工本费就行"
 REPORTER_PHONE = "139-0000-1111"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("reports") / "pg.db")
-    yield e
-    e.close()
 
 
 def test_report_flows_to_a_live_pattern_that_catches_a_variant(engine):

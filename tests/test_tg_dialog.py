@@ -5,21 +5,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot import dialog
-from bot.engine import Engine
 
 SCAM = ("【保单服务中心】尊敬的客户，您的保单收益过低，现可办理退保转入我司内部理财产品，年化10%保本保息，"
         "详询13912345678")
 LEGIT = "【中国人寿】尊敬的客户，您的保单将于下月到期，请按时缴纳续期保费。如有疑问请拨打95519。"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("dialog") / "pg.db")
-    yield e
-    e.close()
 
 
 def test_terminal_replies_record_nothing(engine):
