@@ -127,7 +127,7 @@ class Engine:
         if truncated:
             text = text[:MAX_TEXT_CHARS]
         b = basic(text)
-        norm = self.normalizer(text)
+        norm = self.normalizer(text, b)
         v = Verdict(text=text, truncated=truncated, traditional=norm.traditional)
         if not any(c.isalnum() for c in norm.text):
             v.empty = True
@@ -140,7 +140,8 @@ class Engine:
         tokens = self.segmenter.cut(norm.text)
         with self._lock:
             index = self.index
-        matches = index.query(norm, self.segmenter.terms(tokens))
+        # a match below MATCH_FLOOR adds nothing to the score and is not shown: don't re-rank for it
+        matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
         return self._verdict(v, norm, ex, lookups, fired, matches)
 
     def _lookups(self, ex: Extracted) -> list[Lookup]:

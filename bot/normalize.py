@@ -360,8 +360,12 @@ class Normalizer:
         self.variants = variants
         self.synonyms = synonyms
 
-    def __call__(self, text: str) -> Normalized:
-        t, idx = _basic(text)
+    def __call__(self, text: str, basic_form: Normalized | None = None) -> Normalized:
+        """Normalize ``text``; ``basic_form`` (``basic(text)``, if the caller has it) saves redoing that step."""
+        if basic_form is not None and basic_form.original is text:
+            t, idx = basic_form.text, list(basic_form.index)
+        else:
+            t, idx = _basic(text)
         t, idx = _drop_separators(t, idx)
         t, idx, traditional = _simplify(t, idx)
         t, idx = self.variants.apply(t, idx)
