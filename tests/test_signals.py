@@ -163,3 +163,17 @@ def test_data_files_have_no_duplicate_keys(path: str) -> None:
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     yaml.load((Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8"), Loader=Loader)
     assert not dups, dups
+
+
+def test_unless_terms_count_inside_a_negated_clause(engine: Engine) -> None:
+    # "这是诈骗" negates its own clause; as an `unless` context it must still count
+    text = "有人来电称“保单快失效了，要先支付手续费才能激活”，这是诈骗。请拨官方热线核实。"
+    assert "upfront_fee" not in _fired(engine, text)
+
+
+def test_an_official_domain_followed_by_a_comma_is_official(engine: Engine) -> None:
+    text = "中国人寿提醒：请勿点击陌生链接领取保单返还，我司官网为www.e-chinalife.com，其他网址均不是官方渠道。"
+    fired = _fired(engine, text)
+    assert "insurer_unofficial_link" not in fired
+    assert not engine.analyze(text).is_scam
+    assert "insurer_unofficial_link" in _fired(engine, "【中国人寿】保单返还待领取，请登录www.e-chinalife-vip.com，逾期作废。")
