@@ -137,7 +137,8 @@ def similar_official(p: ParsedNumber, knowledge: Knowledge) -> list[tuple[Offici
             out.append((off, how))
         elif len(p.core) > len(digits) and digits in p.core and not p.area_code:
             out.append((off, "在官方号码前后加了数字"))
-    return out
+    exact = [x for x in out if x[1].startswith("官方号码前加了境外前缀")]
+    return exact or out  # "+1 95519" imitates 95519 itself, not 95511 one digit away
 
 
 ReportedFn = Callable[[str], dict | None]
