@@ -98,14 +98,17 @@ class Knowledge:
         return next((o for o in self.organizations if o.kind == "regulator"), None)
 
     def notices_for(self, scam_types: list[str], limit: int = 2) -> list[Notice]:
-        """The most relevant notices for these scam types, most specific (fewest types) first, newest next."""
+        """The most relevant notices for these scam types: for the leading type first, the regulator's
+        own notices before insurers' and the press's, then notices mainly about that type, the most
+        specific (fewest types), the newest."""
         scored = []
         for n in self.notices:
             hits = [t for t in scam_types if t in n.scam_types]
             if hits:
                 first = min(scam_types.index(t) for t in hits)
-                scored.append((first, len(n.scam_types), _neg_date(n.date), n.id, n))
-        scored.sort(key=lambda x: x[:4])
+                primary = 0 if n.scam_types and n.scam_types[0] == scam_types[first] else 1
+                scored.append((first, _authority(n), primary, len(n.scam_types), _neg_date(n.date), n.id, n))
+        scored.sort(key=lambda x: x[:6])
         out: list[Notice] = []
         for *_, n in scored:
             if n not in out:
@@ -122,6 +125,16 @@ class Knowledge:
             if org:
                 return org
         return None
+
+
+def _authority(n: Notice) -> int:
+    """0 the regulator (保监会/银保监会/金融监管总局 and their local bureaus), 1 other bodies, 2 press reports."""
+    who = n.issuer + n.title
+    if "媒体" in who or "报道" in who:
+        return 2
+    if any(k in n.issuer for k in ("保监", "银保监", "金融监督管理", "监管局")):
+        return 0
+    return 1
 
 
 def _neg_date(d: str) -> str:
