@@ -17,8 +17,9 @@ from bot import reports
 from bot.tg.throttle import Throttle
 
 #: A scheme the seed data doesn't know (a fee for a "free" prize), and the same scheme reworded.
-NEW_SCRIPT = "恭喜您的保单被抽中参加周年庆回馈，可免费领取一台按摩椅，只需先支付三百八十元运费到我们的收款码即可包邮到家"
-NEW_VARIANT = "恭喜，您的保险单被抽中参与周年回馈活动，可以免费领一台按摩椅，仅需先付三百八十元运费到收款码就能包邮到家"
+# a lure the seed data does not know (a "thank-you" event that collects policy originals for an investment pitch)
+NEW_SCRIPT = "恭喜您的保单入选周年庆感恩名单，本周六上午请携带保单原件到市民广场三号帐篷签到，现场领取米面油并登记新一期养老规划"
+NEW_VARIANT = "恭喜，您的保险单入选周年感恩名单，这周六上午带上保单原件去市民广场三号帐篷签个到，现场领米面油，登记下一期养老规划"
 SCAM = ("【保单服务中心】尊敬的客户，您的保单收益过低，现可办理退保转入我司内部理财产品，年化10%保本保息，"
         "详询13912345678")
 
@@ -55,12 +56,12 @@ def test_report_button_then_pending_approve_catches_the_next_variant(tg_module_b
     thanks = api.wait_replies(user, 2)[1].plain
     rid = int(thanks.split("#")[1].split("）")[0])
     [(kind, text, status)] = rows(db, "select kind, text, status from reports where id = ?", (rid,))
-    assert (kind, status) == ("text", "pending") and "按摩椅" in text
+    assert (kind, status) == ("text", "pending") and "米面油" in text
 
     # the admin's queue: a header, then the card with 通过 / 驳回
     api.message(TG_ADMIN_ID, "/pending")
     head, card = api.wait_replies(TG_ADMIN_ID, 2)[:2]
-    assert "待审核的举报：1 条" in head.plain and f"#{rid}" in card.plain and "按摩椅" in card.plain
+    assert "待审核的举报：1 条" in head.plain and f"#{rid}" in card.plain and "米面油" in card.plain
     assert ("✅ 通过", f"rv:{rid}:approve") in card.buttons and ("❌ 驳回", f"rv:{rid}:reject") in card.buttons
     assert all(len(d.encode()) <= 64 for _, d in card.buttons)
 
