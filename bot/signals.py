@@ -202,6 +202,43 @@ def _lookup(term: str, hits: dict[str, list[Span]], features: dict[str, list[Spa
     return features.get(term[1:], []) if term.startswith("@") else hits.get(term, [])
 
 
+def _compiled_groups(rule: Rule) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each group as (literal terms, feature names), built once per rule: a rule's groups hold dozens of
+    terms while a message hits a handful, so the lookup walks whichever side is smaller."""
+    cached = rule.__dict__.get("_compiled")
+    if cached is None:
+        cached = []
+        for g in rule.groups:
+            terms = tuple(dict.fromkeys(t for t in g if not t.startswith("@")))
+            feats = tuple(dict.fromkeys(t[1:] for t in g if t.startswith("@")))
+            cached.append((terms, feats))
+        rule.__dict__["_compiled"] = cached
+    return cached
+
+
+def _group_spans(group: tuple[tuple[str, ...], tuple[str, ...]], hits: dict[str, list[Span]],
+                 features: dict[str, list[Span]]) -> list[Span]:
+    terms, feats = group
+    if len(hits) < len(terms):
+        tset = _as_set(terms)
+        spans = [s for t, sp in hits.items() if t in tset for s in sp]
+    else:
+        spans = [s for t in terms for s in hits.get(t, ())]
+    for f in feats:
+        spans.extend(features.get(f, ()))
+    return spans
+
+
+_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _as_set(terms: tuple[str, ...]) -> frozenset[str]:
+    s = _SETS.get(terms)
+    if s is None:
+        s = _SETS[terms] = frozenset(terms)
+    return s
+
+
 def _fire(
     rule: Rule,
     hits: dict[str, list[Span]],
@@ -215,8 +252,8 @@ def _fire(
         if _lookup(t, hits if all_hits is None else all_hits, features):
             return None
     group_spans: list[list[Span]] = []
-    for g in rule.groups:
-        spans = [s for t in g for s in _lookup(t, hits, features)]
+    for g in _compiled_groups(rule):
+        spans = _group_spans(g, hits, features)
         if not spans:
             return None
         group_spans.append(sorted(spans))
