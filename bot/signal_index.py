@@ -4,7 +4,7 @@
 and every ``unless`` term: thousands of dictionary reads per message, most for rules that share no word
 with it. A rule fires only when each of its groups has a hit, so here every (term or ``@feature``) knows
 the groups it belongs to, and a message's hits mark those groups; only rules with all groups marked are
-handed to ``SignalSet.evaluate`` (its own logic — negation, ``unless``, ``near`` — decides the rest).
+handed back to ``SignalSet.evaluate`` through ``candidates`` (its own logic — negation, ``unless``, ``near`` — decides the rest).
 The filter only has to be conservative: it uses all hits (negated ones too) and every feature present,
 and counts a feature the engine does not compute itself (``SignalSet.evaluate`` derives some, such as
 ``@phone_line``) as present. ``tests/test_signal_index.py`` checks that both give the same signals.
@@ -12,12 +12,9 @@ and counts a feature the engine does not compute itself (``SignalSet.evaluate`` 
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 
-from .normalize import Normalized
 from .signals import Rule, SignalSet, Span
-from .verdict import SignalHit
 
 #: features ``Engine._features`` computes; any other ``@feature`` may be derived inside ``SignalSet.evaluate``
 ENGINE_FEATURES = frozenset(
@@ -59,10 +56,3 @@ class IndexedSignalSet(SignalSet):
                     marks[ri] = marks.get(ri, 0) | bit
         full = self._full
         return [self.rules[ri] for ri in sorted(marks) if marks[ri] == full[ri]]
-
-    def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
-        hits, plain = self.term_hits(norm)
-        view = copy.copy(self)
-        view.rules = self.candidates(hits, features)
-        view.term_hits = lambda _norm: (hits, plain)  # type: ignore[method-assign]
-        return SignalSet.evaluate(view, norm, features)

@@ -129,6 +129,10 @@ class SignalSet:
                 plain[term].append(span)
         return hits, plain
 
+    def candidates(self, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Rule]:
+        """The rules worth asking whether they fire, in order: all of them here; a subclass may pre-filter."""
+        return self.rules
+
     def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
         features = {
             **features,
@@ -137,7 +141,7 @@ class SignalSet:
         }
         hits, plain = self.term_hits(norm)
         fired = []
-        for rule in self.rules:
+        for rule in self.candidates(hits, features):
             # a scam's talking point inside a negated clause ("我司不会要求您退保购买理财") is a warning,
             # not a demand: positive rules only see hits outside negated clauses
             # `unless` terms count anywhere, negated or not: "……，这是诈骗" negates its own clause
