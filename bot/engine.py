@@ -202,10 +202,10 @@ class Engine:
         v.score = max(0.0, min(100.0, score))
         v.risk = risk_for(v.score)
         v.matches = shown if v.score >= LOW else []
-        v.scam_types = self._types(v, shown, fired, lookups) if v.score >= MEDIUM else []
-        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.url)
-                     for n in self.knowledge.notices_for(v.scam_types or self._types(v, shown, fired, lookups))] \
-            if v.score >= LOW else []
+        # the types the evidence points to also choose the notices of a low-risk ("not sure") answer
+        types = self._types(v, shown, fired, lookups) if v.score >= LOW else []
+        v.scam_types = types if v.score >= MEDIUM else []
+        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.url) for n in self.knowledge.notices_for(types)]
         v.advice = self._advice(v, orgs) if v.score >= MEDIUM else self._safe_advice(orgs)
         return v
 
