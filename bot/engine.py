@@ -144,6 +144,15 @@ class Engine:
         matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
         return self._verdict(v, norm, ex, lookups, fired, matches)
 
+    def contexts(self, text: str) -> list[str]:
+        """How a message speaks (the ``contexts:`` of signals.yaml that hold: asking, warning…); for tests and
+        for admins checking a rule."""
+        text = str(text)[:MAX_TEXT_CHARS]
+        b = basic(text)
+        norm = self.normalizer(text, b)
+        ex = extract(b, norm, self.knowledge, self.orgs)
+        return self.signals.contexts_of(norm, self._features(ex, self._lookups(ex)))
+
     def _lookups(self, ex: Extracted) -> list[Lookup]:
         out, seen = [], set()
         for f in ex.phones:

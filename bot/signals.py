@@ -4,6 +4,11 @@ Rules are data (``scam_patterns/signals.yaml``). A rule fires when each of its g
 literal term found in the normalized text, or an ``@feature`` computed by extraction — optionally all
 within ``near`` characters, and none of its ``unless`` terms occurs. All terms of all rules are found
 in one Aho-Corasick pass, so adding rules costs nothing per message.
+
+*Contexts* (the file's ``contexts:`` section) are rules of the same shape that score nothing: they say
+how a message speaks — the user asking whether what happens to them is real, or a warning to others —
+and each one that holds becomes an ``@feature`` the signals can require or name in ``unless``. They are
+evaluated first, in file order, so a later context may use an earlier one.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class Rule:
     unless: list[str] = field(default_factory=list)
     examples_fire: list[str] = field(default_factory=list)
     examples_no_fire: list[str] = field(default_factory=list)
+    context: bool = False  # a context (an @feature), not a scoring signal
 
 
 def load_rules(canonical: Callable[[str], str], path: Path | None = None) -> list[Rule]:
@@ -66,9 +72,8 @@ def load_rules(canonical: Callable[[str], str], path: Path | None = None) -> lis
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         return []
-    rules = []
-    for r in data.get("signals") or []:
-        rules.append(_rule(r, canonical))
+    rules = [_rule(r, canonical, context=True) for r in data.get("contexts") or []]
+    rules += [_rule(r, canonical) for r in data.get("signals") or []]
     return rules
 
 
@@ -77,7 +82,7 @@ def _term(t: Any, canonical: Callable[[str], str]) -> str:
     return t if t.startswith("@") else canonical(t)
 
 
-def _rule(r: dict[str, Any], canonical: Callable[[str], str]) -> Rule:
+def _rule(r: dict[str, Any], canonical: Callable[[str], str], *, context: bool = False) -> Rule:
     groups = [[_term(t, canonical) for t in g] for g in (r.get("all") or []) if g]
     if r.get("any"):
         groups.append([_term(t, canonical) for t in r["any"]])
@@ -93,14 +98,16 @@ def _rule(r: dict[str, Any], canonical: Callable[[str], str]) -> Rule:
         unless=[_term(t, canonical) for t in r.get("unless") or []],
         examples_fire=[str(x) for x in ex.get("fire") or []],
         examples_no_fire=[str(x) for x in ex.get("no_fire") or []],
+        context=context,
     )
 
 
 class SignalSet:
-    """All rules, compiled into one automaton."""
+    """All rules, compiled into one automaton. ``rules`` may mix contexts and signals; they are kept apart."""
 
     def __init__(self, rules: list[Rule]):
-        self.rules = rules
+        self.contexts = [r for r in rules if r.context]
+        self.rules = [r for r in rules if not r.context]
         self.auto = ahocorasick.Automaton()
         terms = {t for r in rules for g in r.groups for t in g if not t.startswith("@")}
         terms |= {t for r in rules for t in r.unless if not t.startswith("@")}
@@ -112,7 +119,7 @@ class SignalSet:
 
     def vocabulary(self) -> set[str]:
         """Terms worth teaching the segmenter."""
-        return {t for r in self.rules for g in r.groups for t in g if not t.startswith("@")}
+        return {t for r in [*self.contexts, *self.rules] for g in r.groups for t in g if not t.startswith("@")}
 
     def term_hits(self, norm: Normalized) -> tuple[dict[str, list[Span]], dict[str, list[Span]]]:
         """All hits, and the hits that are not negated (see :func:`negated_from`)."""
@@ -133,13 +140,27 @@ class SignalSet:
         """The rules worth asking whether they fire, in order: all of them here; a subclass may pre-filter."""
         return self.rules
 
-    def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
+    def _with_contexts(self, norm: Normalized, features: dict[str, list[Span]], hits: dict[str, list[Span]]
+                       ) -> dict[str, list[Span]]:
         features = {
             **features,
             "phone_line": phone_lines(norm, features),
             "transfer_amount": [norm.span(m.start(), m.end()) for m in _TRANSFER.finditer(norm.text)],
         }
+        # a context reads every hit, negated or not: "千万别信" is how a warning speaks
+        for ctx in self.contexts:
+            features[ctx.name] = _fire(ctx, hits, features, hits) or []
+        return features
+
+    def contexts_of(self, norm: Normalized, features: dict[str, list[Span]]) -> list[str]:
+        """The contexts that hold for a message, in file order."""
+        hits, _ = self.term_hits(norm)
+        feats = self._with_contexts(norm, features, hits)
+        return [c.name for c in self.contexts if feats[c.name]]
+
+    def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
         hits, plain = self.term_hits(norm)
+        features = self._with_contexts(norm, features, hits)
         fired = []
         for rule in self.candidates(hits, features):
             # a scam's talking point inside a negated clause ("我司不会要求您退保购买理财") is a warning,
@@ -165,7 +186,7 @@ def phone_lines(norm: Normalized, features: dict[str, list[Span]]) -> list[Span]
 #: Negation cues (NegEx-style). A pre-cue negates the rest of its clause (我司不会要求您退保…); a
 #: post-cue negates the clause before it (…要求下载APP屏幕共享的均为诈骗). Clauses end at punctuation.
 PRE_NEGATION = re.compile(
-    r"不会|不要|请勿|切勿|勿|不得|绝不|从不|从未|不可|千万别|别信|别听|别给|别把|别转|别去|别点|谨防|警惕|严禁|防范|提防|并非"
+    r"不会|不要|请勿|切勿|勿|不得|无需|无须|不需要|不用|绝不|从不|从未|不可|千万别|别信|别听|别给|别把|别转|别去|别点|谨防|警惕|严禁|防范|提防|并非"
     r"|若有人|如有人|如果有人|一旦有人|凡是|凡要求|任何人|任何自称"
 )
 POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系|属|属于)(电信|网络)?(诈骗|骗局|骗子)|的骗局|是假的|不可信|别信|不要信|不能信|均非|都不是")
