@@ -126,7 +126,7 @@ def extract(basic: Normalized, norm: Normalized, knowledge: Knowledge, orgs: Org
         a, b = basic.span(m.start(), m.start() + len(url))
         ex.urls.append(Found(basic.original[a:b], a, b))
         url_spans.append((m.start(), m.start() + len(url)))
-    for s, e, p in numbers.find(text):
+    for s, e, p in numbers.find(text) + numbers.find_spelled(text):
         if any(us <= s < ue for us, ue in url_spans):
             continue
         a, b = basic.span(s, e)

@@ -201,3 +201,19 @@ def find(basic_text: str) -> list[tuple[int, int, ParsedNumber]]:
         if p is not None:
             out.append((s, e, p))
     return out
+
+
+#: Numbers spelled in Chinese digits ("请致电一三六 五五二八 九零七一"): written so to slip past filters
+#: that look for digits. Seven or more digits in a row, spaces or dashes between groups allowed.
+_SPELLED = re.compile(r"[零〇一二三四五六七八九幺](?:[ \-]?[零〇一二三四五六七八九幺]){6,15}")
+_SPELLED_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+
+
+def find_spelled(basic_text: str) -> list[tuple[int, int, ParsedNumber]]:
+    """Phone numbers written in Chinese digits: (start, end, parsed) in ``basic_text``."""
+    out = []
+    for m in _SPELLED.finditer(basic_text):
+        p = parse(re.sub(r"[ \-]", "", m.group(0)).translate(_SPELLED_DIGITS))
+        if p is not None and p.kind != "service":
+            out.append((m.start(), m.end(), p))
+    return out

@@ -82,8 +82,16 @@ def _term(t: Any, canonical: Callable[[str], str]) -> str:
     return t if t.startswith("@") else canonical(t)
 
 
+def _flat(items: Any) -> list[Any]:
+    """A group may hold shared word classes (YAML aliases such as ``[*authority, *someone]``): one flat list."""
+    out: list[Any] = []
+    for t in items or []:
+        out.extend(_flat(t) if isinstance(t, list) else [t])
+    return out
+
+
 def _rule(r: dict[str, Any], canonical: Callable[[str], str], *, context: bool = False) -> Rule:
-    groups = [[_term(t, canonical) for t in g] for g in (r.get("all") or []) if g]
+    groups = [[_term(t, canonical) for t in _flat(g)] for g in (r.get("all") or []) if g]
     if r.get("any"):
         groups.append([_term(t, canonical) for t in r["any"]])
     ex = r.get("examples") or {}
