@@ -157,6 +157,23 @@ def _drop_separators(text: str, idx: list[int]) -> tuple[str, list[int]]:
     return "".join(out), out_idx
 
 
+#: An ASCII full stop between two Chinese characters ("医.保.卡", "盗.刷") is a separator, not the end of a
+#: sentence: Chinese text ends sentences with "。", and links and decimals have no Chinese around the dot.
+_INNER_DOT = re.compile(r"(?<=[\u3400-\u4dbf\u4e00-\u9fff])\.+(?=[\u3400-\u4dbf\u4e00-\u9fff])")
+
+
+def _drop_inner_dots(text: str, idx: list[int]) -> tuple[str, list[int]]:
+    if "." not in text:
+        return text, idx
+    keep = [True] * len(text)
+    for m in _INNER_DOT.finditer(text):
+        for i in range(*m.span()):
+            keep[i] = False
+    if all(keep):
+        return text, idx
+    return "".join(c for c, k in zip(text, keep, strict=True) if k), [i for i, k in zip(idx, keep, strict=True) if k]
+
+
 @lru_cache(maxsize=1)
 def _t2s():
     import opencc
@@ -366,7 +383,7 @@ class Normalizer:
             t, idx = basic_form.text, list(basic_form.index)
         else:
             t, idx = _basic(text)
-        t, idx = _drop_separators(t, idx)
+        t, idx = _drop_inner_dots(*_drop_separators(t, idx))
         t, idx, traditional = _simplify(t, idx)
         t, idx = self.variants.apply(t, idx)
         t, idx = _drop_separators(t, idx)  # a pinyin variant may now sit next to a separator
