@@ -145,8 +145,9 @@ class Engine:
         return self._verdict(v, norm, ex, lookups, fired, matches)
 
     def contexts(self, text: str) -> list[str]:
-        """How a message speaks (the ``contexts:`` of signals.yaml that hold: asking, warning…); for tests and
-        for admins checking a rule."""
+        """How a message speaks: the ``contexts:`` of signals.yaml that hold for it (asking, warning…). The
+        tests check every context's examples through it; it is also the quickest way to see why a rule
+        was switched off for a message."""
         text = str(text)[:MAX_TEXT_CHARS]
         b = basic(text)
         norm = self.normalizer(text, b)
