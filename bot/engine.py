@@ -11,14 +11,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import pickle
-import tempfile
 import threading
 from collections import defaultdict
 from pathlib import Path
 
+from . import cache, classifier
 from . import numbers as numbers_mod
+from .cache import cache_dir
 from .config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, PATTERNS_DIR, Settings
 from .extract import Extracted, OrgFinder, extract
 from .knowledge import Knowledge, Organization
@@ -58,6 +57,7 @@ class Engine:
         if parts is None and knowledge is None:
             _save_parts(self.cache_dir, (self.knowledge, self.normalizer, self.rules, self.orgs))
         self.segmenter = Segmenter(vocabulary, cache_dir=self.cache_dir)
+        self.classifier = classifier.build(self.normalizer.canonical, self.cache_dir)
         self.db = connect(self.db_path)
         self._lock = threading.RLock()
         seed(self.db, self.script_forms, self.number_key)
@@ -137,6 +137,10 @@ class Engine:
         lookups = self._lookups(ex)
         features = self._features(ex, lookups)
         fired = self.signals.evaluate(norm, features)
+        if self.classifier is not None:
+            hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")))
+            if hit is not None:
+                fired.append(hit)
         tokens = self.segmenter.cut(norm.text)
         with self._lock:
             index = self.index
@@ -274,24 +278,6 @@ class Engine:
 _CACHE_VERSION = "1"
 
 
-def cache_dir() -> Path | None:
-    """Where start-up caches live: ``BOT_CACHE_DIR``, else the user's cache folder (``~/.cache/policyguard``),
-    else the temp folder; None when none is writable (then nothing is cached)."""
-    env = os.environ.get("BOT_CACHE_DIR", "").strip()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    choices = [Path(env)] if env else []
-    choices += [Path(xdg) / "policyguard" if xdg else Path.home() / ".cache" / "policyguard",
-                Path(tempfile.gettempdir()) / f"policyguard-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"]
-    for d in choices:
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-            if os.access(d, os.W_OK):
-                return d
-        except OSError:
-            continue
-    return None
-
-
 def _parts_key() -> str:
     import sys
     from importlib import metadata
@@ -314,36 +300,12 @@ def _parts_key() -> str:
     return h.hexdigest()[:24]
 
 
-def _parts_path(folder: Path | None) -> Path | None:
-    return folder / f"engine-parts-{_parts_key()}.pickle" if folder is not None else None
-
-
 def _load_parts(folder: Path | None):
-    path = _parts_path(folder)
-    if path is None or not path.exists():
-        return None
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except Exception as e:  # a stale or broken cache is rebuilt, never fatal
-        log.warning("start-up cache %s unreadable (%s): rebuilding", path, e)
-        return None
+    return cache.load(folder, "engine-parts", _parts_key())
 
 
 def _save_parts(folder: Path | None, parts) -> None:
-    path = _parts_path(folder)
-    if path is None:
-        return
-    try:
-        for old in path.parent.glob("engine-parts-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parts-")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(parts, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except Exception as e:  # read-only folder, full disk: run without the cache
-        log.warning("could not write start-up cache %s: %s", path, e)
+    cache.save(folder, "engine-parts", _parts_key(), parts)
 
 
 def _unique_orgs(ex: Extracted) -> list[Organization]:

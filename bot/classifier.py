@@ -1,0 +1,164 @@
+"""A statistical second opinion: how much a message reads like the scams the project has seen.
+
+Rules (``signals.py``) and script matching (``match.py``) find known wordings; a reworded scheme can fall
+between them. This module trains a small text classifier — character 1-3-grams of the normalized text,
+TF-IDF, logistic regression (scikit-learn) — on the project's own labeled messages, seed scripts and
+known-legitimate messages (``scam_patterns/model.yaml`` lists them), and turns its probability into
+points that the engine adds for messages about insurance. It never subtracts, so it cannot clear a
+message the rules flag, and it is silent on texts with nothing about insurance (adverts, chat).
+
+Training takes about a second; the fitted model is pickled next to the engine's start-up cache, keyed by
+a hash of its training files and settings, so a restart does not retrain.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import cache
+from .config import PATTERNS_DIR
+from .verdict import SignalHit
+
+log = logging.getLogger(__name__)
+
+ROOT = PATTERNS_DIR.parent
+MODEL_FILE = PATTERNS_DIR / "model.yaml"
+#: the name the model's points carry among the verdict's signals
+MODEL_SIGNAL = "statistical_resemblance"
+
+
+@dataclass
+class ModelSettings:
+    weight: float = 40.0
+    threshold: float = 0.6
+    C: float = 4.0
+    topic: list[str] = field(default_factory=list)
+    training: list[str] = field(default_factory=list)
+    label: str = "整体说法与已知诈骗消息相似"
+    explanation: str = ""
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> ModelSettings | None:
+        try:
+            d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            return None
+        return cls(float(d.get("weight", 40)), float(d.get("threshold", 0.6)), float(d.get("C", 4.0)),
+                   [str(t) for t in d.get("topic") or []], [str(t) for t in d.get("training") or []],
+                   str(d.get("label") or cls.label), str(d.get("explanation") or ""))
+
+
+def training_rows(patterns: list[str], root: Path = ROOT) -> Iterator[tuple[str, bool]]:
+    """(text, is_scam) from the training files, in a stable order."""
+    for pattern in patterns:
+        for name in sorted(glob.glob(str(root / pattern))):
+            path = Path(name)
+            if path.suffix == ".jsonl":
+                yield from _jsonl(path)
+            elif path.suffix in (".yaml", ".yml"):
+                yield from _yaml(path)
+
+
+def _jsonl(path: Path) -> Iterator[tuple[str, bool]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                r = json.loads(line)
+                if r.get("label") in ("scam", "legit") and r.get("text"):
+                    yield str(r["text"]), r["label"] == "scam"
+
+
+def _yaml(path: Path) -> Iterator[tuple[str, bool]]:
+    d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if "scripts" in d:  # scam_patterns/scripts/<type>.yaml: every script is a scam
+        for s in d.get("scripts") or []:
+            text = s.get("text") if isinstance(s, dict) else s
+            if text:
+                yield str(text), True
+    for m in d.get("messages") or []:  # known_legit.yaml: every message is legitimate
+        text = m.get("text") if isinstance(m, dict) else m
+        if text:
+            yield str(text), False
+
+
+class Classifier:
+    """The fitted model and how its probability becomes points."""
+
+    def __init__(self, settings: ModelSettings, vectorizer: Any, model: Any, canonical: Callable[[str], str]):
+        self.settings = settings
+        self.vectorizer = vectorizer
+        self.model = model
+        self.topic = tuple(t for t in (canonical(x) for x in settings.topic) if t)
+
+    def probability(self, norm_text: str) -> float:
+        """P(scam) for a normalized message."""
+        return float(self.model.predict_proba(self.vectorizer.transform([norm_text]))[0, 1])
+
+    def on_topic(self, norm_text: str, names_an_org: bool) -> bool:
+        return names_an_org or any(t in norm_text for t in self.topic)
+
+    def hit(self, norm_text: str, names_an_org: bool) -> SignalHit | None:
+        """The model's points as a signal, or None (off topic, or below the threshold)."""
+        if not self.on_topic(norm_text, names_an_org):
+            return None
+        pts = self.points(self.probability(norm_text))
+        if pts <= 0:
+            return None
+        return SignalHit(MODEL_SIGNAL, pts, [], self.settings.label, self.settings.explanation, [])
+
+    def points(self, probability: float) -> float:
+        """0 below the threshold, ``weight`` at probability 1, linear in between."""
+        s = self.settings
+        if probability < s.threshold:
+            return 0.0
+        return round(s.weight * min(1.0, (probability - s.threshold) / max(1e-9, 1 - s.threshold)), 1)
+
+
+def build(canonical: Callable[[str], str], cache_dir: Path | None = None,
+          settings: ModelSettings | None = None) -> Classifier | None:
+    """The classifier, from the cache when its inputs have not changed; None when there is nothing to
+    train on or scikit-learn is missing (the engine then runs on rules and scripts alone)."""
+    settings = settings or ModelSettings.load()
+    if settings is None or settings.weight <= 0:
+        return None
+    rows = list(training_rows(settings.training))
+    if len({y for _, y in rows}) < 2:
+        log.warning("classifier: no training data of both kinds; running without it")
+        return None
+    key = _key(settings, rows)
+    cached = cache.load(cache_dir, "classifier", key)
+    if cached is not None:
+        vectorizer, model = cached
+        return Classifier(settings, vectorizer, model, canonical)
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        log.warning("classifier: scikit-learn is not installed; running without it")
+        return None
+    texts = [canonical(t) for t, _ in rows]
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+    x = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=settings.C, max_iter=2000, class_weight="balanced")
+    model.fit(x, [y for _, y in rows])
+    cache.save(cache_dir, "classifier", key, (vectorizer, model))
+    return Classifier(settings, vectorizer, model, canonical)
+
+
+def _key(settings: ModelSettings, rows: list[tuple[str, bool]]) -> str:
+    import sklearn
+
+    h = hashlib.sha256(f"v1|{sklearn.__version__}|{settings.C}".encode())
+    for t, y in rows:
+        h.update(f"{int(y)}{t}\n".encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:24]
