@@ -76,3 +76,13 @@ def test_training_rows_read_every_kind_of_file() -> None:
                                           "tests/corpus/labeled.jsonl"]))
     assert sum(y for _, y in rows) >= 132 + 219
     assert sum(not y for _, y in rows) >= 76 + 225
+
+
+def test_the_fast_path_computes_what_scikit_learn_computes(clf: Classifier) -> None:
+    import json
+
+    texts = [json.loads(line)["text"] for line in (Path(__file__).parent / "corpus" / "dev3.jsonl").open()]
+    texts += ["", "  ", "a", "退保", "保单  收益\t太低 ,,, 年化10% http://x.cn", "ＡＢＣ 医保卡 冻结"]
+    for t in texts:
+        n = CANON(t)
+        assert clf.probability(n) == pytest.approx(clf.probability_reference(n), abs=1e-9), t
