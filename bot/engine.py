@@ -178,6 +178,8 @@ class Engine:
                 feats["mobile"].append(span)
             if lk is not None and lk.status != "official":
                 feats["non_official_number"].append(span)
+            elif lk is not None:
+                feats["official_number"].append(span)
         if ex.placeholder_phone:
             feats["mobile"].append((0, 0))
             feats["non_official_number"].append((0, 0))

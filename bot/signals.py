@@ -33,6 +33,7 @@ FEATURES = (
     "percent_high",
     "mobile",
     "non_official_number",
+    "official_number",
     "url",
     "unofficial_url",
     "insurer",
@@ -103,7 +104,7 @@ def _rule(r: dict[str, Any], canonical: Callable[[str], str], *, context: bool =
         scam_types=[str(t) for t in r.get("scam_types") or []],
         groups=[[t for t in g if t] for g in groups],
         near=int(r["near"]) if r.get("near") else None,
-        unless=[_term(t, canonical) for t in r.get("unless") or []],
+        unless=[_term(t, canonical) for t in _flat(r.get("unless"))],
         examples_fire=[str(x) for x in ex.get("fire") or []],
         examples_no_fire=[str(x) for x in ex.get("no_fire") or []],
         context=context,
@@ -195,7 +196,7 @@ def phone_lines(norm: Normalized, features: dict[str, list[Span]]) -> list[Span]
 #: post-cue negates the clause before it (…要求下载APP屏幕共享的均为诈骗). Clauses end at punctuation.
 PRE_NEGATION = re.compile(
     r"不会|不要|请勿|切勿|勿|不得|无需|无须|不需要|不用|无任何|没有任何|绝不|从不|从未|不可|千万别|别信|别听|别给|别把|别转|别去|别点|谨防|警惕|严禁|防范|提防|并非"
-    r"|若有人|如有人|如果有人|一旦有人|凡是|凡要求|任何人|任何自称"
+    r"|亦未|并未|未曾|若有人|如有人|如果有人|一旦有人|凡是|凡要求|任何人|任何自称"
 )
 POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系|属|属于)(电信|网络)?(诈骗|骗局|骗子)|的骗局|是假的|不可信|别信|不要信|不能信|均非|都不是")
 _CLAUSE_END = set("，。！？；,.!?;\n")
