@@ -19,8 +19,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
     "name, min_recall, max_fpr",
     [
         ("labeled.jsonl", 0.99, 0.01),  # tuned on: near perfect
-        ("dev2.jsonl", 0.90, 0.01),  # second dev set: SMS/chat, users' retellings, evasions
-        ("dev3.jsonl", 0.72, 0.025),  # fresh set the classifier is not trained on
+        ("dev2.jsonl", 0.92, 0.01),  # second dev set: SMS/chat, users' retellings, evasions
+        ("dev3.jsonl", 0.75, 0.025),  # fresh set the classifier is not trained on
     ],
 )
 def test_corpus_quality_holds(engine: Engine, name: str, min_recall: float, max_fpr: float) -> None:
