@@ -60,15 +60,22 @@ class ModelSettings:
                    str(d.get("label") or cls.label), str(d.get("explanation") or ""))
 
 
+def training_files(patterns: list[str], root: Path = ROOT) -> list[Path]:
+    """The training files the patterns name, in a stable order (missing ones are skipped)."""
+    return [Path(name) for pattern in patterns for name in sorted(glob.glob(str(root / pattern)))]
+
+
 def training_rows(patterns: list[str], root: Path = ROOT) -> Iterator[tuple[str, bool]]:
     """(text, is_scam) from the training files, in a stable order."""
-    for pattern in patterns:
-        for name in sorted(glob.glob(str(root / pattern))):
-            path = Path(name)
-            if path.suffix == ".jsonl":
-                yield from _jsonl(path)
-            elif path.suffix in (".yaml", ".yml"):
-                yield from _yaml(path)
+    for path in training_files(patterns, root):
+        yield from _rows(path)
+
+
+def _rows(path: Path) -> Iterator[tuple[str, bool]]:
+    if path.suffix == ".jsonl":
+        yield from _jsonl(path)
+    elif path.suffix in (".yaml", ".yml"):
+        yield from _yaml(path)
 
 
 def _jsonl(path: Path) -> Iterator[tuple[str, bool]]:
@@ -93,20 +100,36 @@ def _yaml(path: Path) -> Iterator[tuple[str, bool]]:
             yield str(text), False
 
 
+@dataclass
+class Weights:
+    """What scoring needs from the fitted model, as plain Python: each n-gram's (idf, coefficient), the
+    intercept and the n-gram sizes. Cached instead of scikit-learn's objects, so a warm start does not
+    import scikit-learn (and scipy) at all."""
+
+    params: dict[str, tuple[float, float]]
+    intercept: float
+    sizes: tuple[int, int]
+
+    @classmethod
+    def of(cls, vectorizer: Any, model: Any) -> Weights:
+        idf, coef = vectorizer.idf_, model.coef_[0]
+        params = {g: (float(idf[i]), float(coef[i])) for g, i in vectorizer.vocabulary_.items()}
+        return cls(params, float(model.intercept_[0]), tuple(vectorizer.ngram_range))
+
+
 class Classifier:
     """The fitted model and how its probability becomes points."""
 
-    def __init__(self, settings: ModelSettings, vectorizer: Any, model: Any, canonical: Callable[[str], str]):
+    def __init__(self, settings: ModelSettings, weights: Weights, canonical: Callable[[str], str],
+                 reference: tuple[Any, Any] | None = None):
         self.settings = settings
-        self.vectorizer = vectorizer
-        self.model = model
         self.topic = tuple(t for t in (canonical(x) for x in settings.topic) if t)
         # scikit-learn spends ~1 ms per call validating one row; the same arithmetic on plain dicts takes
-        # ~50 µs. Each n-gram keeps (idf, coefficient); ``tests/test_classifier.py`` checks both agree.
-        idf, coef = vectorizer.idf_, model.coef_[0]
-        self._params = {g: (float(idf[i]), float(coef[i])) for g, i in vectorizer.vocabulary_.items()}
-        self._intercept = float(model.intercept_[0])
-        self._sizes = range(vectorizer.ngram_range[0], vectorizer.ngram_range[1] + 1)
+        # ~80 µs. ``tests/test_classifier.py`` checks both agree.
+        self._params = weights.params
+        self._intercept = weights.intercept
+        self._sizes = range(weights.sizes[0], weights.sizes[1] + 1)
+        self.reference = reference  # (vectorizer, model) when trained in this process
 
     def probability(self, norm_text: str) -> float:
         """P(scam) for a normalized message: TF-IDF (sublinear tf, l2 norm) · coefficients, as scikit-learn
@@ -129,8 +152,12 @@ class Classifier:
         return 1.0 / (1.0 + math.exp(-z))
 
     def probability_reference(self, norm_text: str) -> float:
-        """The same probability through scikit-learn (slow; the oracle for the fast path)."""
-        return float(self.model.predict_proba(self.vectorizer.transform([norm_text]))[0, 1])
+        """The same probability through scikit-learn (slow; the oracle for the fast path). Only after
+        training in this process."""
+        if self.reference is None:
+            raise RuntimeError("no scikit-learn model in this process (loaded from the cache)")
+        vectorizer, model = self.reference
+        return float(model.predict_proba(vectorizer.transform([norm_text]))[0, 1])
 
     def on_topic(self, norm_text: str, names_an_org: bool) -> bool:
         return names_an_org or any(t in norm_text for t in self.topic)
@@ -159,15 +186,15 @@ def build(canonical: Callable[[str], str], cache_dir: Path | None = None,
     settings = settings or ModelSettings.load()
     if settings is None or settings.weight <= 0:
         return None
-    rows = list(training_rows(settings.training))
+    files = training_files(settings.training)
+    key = _key(settings, files)
+    cached = cache.load(cache_dir, "classifier", key)
+    if isinstance(cached, Weights):
+        return Classifier(settings, cached, canonical)
+    rows = [r for f in files for r in _rows(f)]
     if len({y for _, y in rows}) < 2:
         log.warning("classifier: no training data of both kinds; running without it")
         return None
-    key = _key(settings, rows)
-    cached = cache.load(cache_dir, "classifier", key)
-    if cached is not None:
-        vectorizer, model = cached
-        return Classifier(settings, vectorizer, model, canonical)
     try:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -179,15 +206,21 @@ def build(canonical: Callable[[str], str], cache_dir: Path | None = None,
     x = vectorizer.fit_transform(texts)
     model = LogisticRegression(C=settings.C, max_iter=2000, class_weight="balanced")
     model.fit(x, [y for _, y in rows])
-    cache.save(cache_dir, "classifier", key, (vectorizer, model))
-    return Classifier(settings, vectorizer, model, canonical)
+    weights = Weights.of(vectorizer, model)
+    cache.save(cache_dir, "classifier", key, weights)
+    return Classifier(settings, weights, canonical, reference=(vectorizer, model))
 
 
-def _key(settings: ModelSettings, rows: list[tuple[str, bool]]) -> str:
-    import sklearn
+def _key(settings: ModelSettings, files: list[Path]) -> str:
+    """Fingerprint of everything the fitted weights depend on, without importing scikit-learn."""
+    from importlib import metadata
 
-    h = hashlib.sha256(f"v1|{sklearn.__version__}|{settings.C}".encode())
-    for t, y in rows:
-        h.update(f"{int(y)}{t}\n".encode())
-    h.update(Path(__file__).read_bytes())
+    try:
+        version = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        version = "-"
+    h = hashlib.sha256(f"v2|{version}|{settings.C}".encode())
+    for f in [*files, Path(__file__)]:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:24]
