@@ -7,8 +7,9 @@ known-legitimate messages (``scam_patterns/model.yaml`` lists them), and turns i
 points that the engine adds for messages about insurance. It never subtracts, so it cannot clear a
 message the rules flag, and it is silent on texts with nothing about insurance (adverts, chat).
 
-Training takes about a second; the fitted model is pickled next to the engine's start-up cache, keyed by
-a hash of its training files and settings, so a restart does not retrain.
+Training takes about two seconds; the fitted weights are pickled as plain Python next to the engine's
+start-up cache, keyed by a hash of the training files and settings, so a restart neither retrains nor
+imports scikit-learn.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ MODEL_SIGNAL = "statistical_resemblance"
 @dataclass
 class ModelSettings:
     weight: float = 40.0
-    threshold: float = 0.6
-    C: float = 4.0
+    threshold: float = 0.5
+    C: float = 10.0
     topic: list[str] = field(default_factory=list)
     training: list[str] = field(default_factory=list)
     label: str = "整体说法与已知诈骗消息相似"
@@ -55,7 +56,7 @@ class ModelSettings:
             d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
             return None
-        return cls(float(d.get("weight", 40)), float(d.get("threshold", 0.6)), float(d.get("C", 4.0)),
+        return cls(float(d.get("weight", cls.weight)), float(d.get("threshold", cls.threshold)), float(d.get("C", cls.C)),
                    [str(t) for t in d.get("topic") or []], [str(t) for t in d.get("training") or []],
                    str(d.get("label") or cls.label), str(d.get("explanation") or ""))
 
