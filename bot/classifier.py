@@ -4,8 +4,9 @@ Rules (``signals.py``) and script matching (``match.py``) find known wordings; a
 between them. This module trains a small text classifier — character 1-3-grams of the normalized text,
 TF-IDF, logistic regression (scikit-learn) — on the project's own labeled messages, seed scripts and
 known-legitimate messages (``scam_patterns/model.yaml`` lists them), and turns its probability into
-points that the engine adds for messages about insurance. It never subtracts, so it cannot clear a
-message the rules flag, and it is silent on texts with nothing about insurance (adverts, chat).
+points for messages about insurance: up to ``weight`` when it is sure of a scam, and a smaller deduction
+(``legit_weight``) only when it is quite sure the text reads like the insurers' notices, warnings and
+agents' messages it was shown. It is silent on texts with nothing about insurance (adverts, chat).
 
 Training takes about two seconds; the fitted weights are pickled as plain Python next to the engine's
 start-up cache, keyed by a hash of the training files and settings, so a restart neither retrains nor
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 ROOT = PATTERNS_DIR.parent
 MODEL_FILE = PATTERNS_DIR / "model.yaml"
 _WHITESPACE = re.compile(r"\s\s+")
-#: the name the model's points carry among the verdict's signals
+#: the names the model's points carry among the verdict's signals
 MODEL_SIGNAL = "statistical_resemblance"
+MODEL_LEGIT_SIGNAL = "statistical_legit_resemblance"
 
 
 @dataclass
@@ -49,6 +51,10 @@ class ModelSettings:
     training: list[str] = field(default_factory=list)
     label: str = "整体说法与已知诈骗消息相似"
     explanation: str = ""
+    legit_weight: float = 0.0
+    legit_threshold: float = 0.2
+    legit_label: str = "整体说法与正常通知、提醒相似"
+    legit_explanation: str = ""
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> ModelSettings | None:
@@ -58,7 +64,9 @@ class ModelSettings:
             return None
         return cls(float(d.get("weight", cls.weight)), float(d.get("threshold", cls.threshold)), float(d.get("C", cls.C)),
                    [str(t) for t in d.get("topic") or []], [str(t) for t in d.get("training") or []],
-                   str(d.get("label") or cls.label), str(d.get("explanation") or ""))
+                   str(d.get("label") or cls.label), str(d.get("explanation") or ""),
+                   float(d.get("legit_weight", cls.legit_weight)), float(d.get("legit_threshold", cls.legit_threshold)),
+                   str(d.get("legit_label") or cls.legit_label), str(d.get("legit_explanation") or ""))
 
 
 def training_files(patterns: list[str], root: Path = ROOT) -> list[Path]:
@@ -168,13 +176,19 @@ class Classifier:
         if not self.on_topic(norm_text, names_an_org):
             return None
         pts = self.points(self.probability(norm_text))
-        if pts <= 0:
-            return None
-        return SignalHit(MODEL_SIGNAL, pts, [], self.settings.label, self.settings.explanation, [])
+        s = self.settings
+        if pts > 0:
+            return SignalHit(MODEL_SIGNAL, pts, [], s.label, s.explanation, [])
+        if pts < 0:
+            return SignalHit(MODEL_LEGIT_SIGNAL, pts, [], s.legit_label, s.legit_explanation, [])
+        return None
 
     def points(self, probability: float) -> float:
-        """0 below the threshold, ``weight`` at probability 1, linear in between."""
+        """``weight`` at probability 1, linear down to 0 at ``threshold``; below ``legit_threshold`` a
+        deduction, linear down to ``-legit_weight`` at probability 0; nothing in between."""
         s = self.settings
+        if probability < s.legit_threshold and s.legit_weight > 0:
+            return -round(s.legit_weight * (s.legit_threshold - probability) / s.legit_threshold, 1)
         if probability < s.threshold:
             return 0.0
         return round(s.weight * min(1.0, (probability - s.threshold) / max(1e-9, 1 - s.threshold)), 1)

@@ -1,5 +1,6 @@
 """The statistical second opinion (bot/classifier.py, scam_patterns/model.yaml): it learns from the
-project's labeled files, adds points only to messages about insurance, never subtracts, and is cached."""
+project's labeled files, counts only for messages about insurance (points when sure of a scam, a smaller
+deduction when sure of a legitimate notice), and is cached."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import classifier
-from bot.classifier import MODEL_SIGNAL, Classifier, ModelSettings
+from bot.classifier import MODEL_LEGIT_SIGNAL, MODEL_SIGNAL, Classifier, ModelSettings
 from bot.engine import Engine
 from bot.normalize import Normalizer
 
@@ -29,12 +30,16 @@ def test_it_learns_scams_from_notices(clf: Classifier) -> None:
     assert clf.probability(notice) < 0.3
 
 
-def test_points_are_zero_below_the_threshold_and_linear_above(clf: Classifier) -> None:
+def test_points_are_zero_between_the_thresholds_and_linear_outside(clf: Classifier) -> None:
     s = clf.settings
+    assert 0 < s.legit_threshold < s.threshold and 0 < s.legit_weight < s.weight
     assert clf.points(s.threshold - 0.01) == 0.0
+    assert clf.points(s.legit_threshold + 0.01) == 0.0
     assert clf.points(1.0) == s.weight
     mid = s.threshold + (1 - s.threshold) / 2
     assert clf.points(mid) == pytest.approx(s.weight / 2, abs=0.1)
+    assert clf.points(0.0) == -s.legit_weight
+    assert clf.points(s.legit_threshold / 2) == pytest.approx(-s.legit_weight / 2, abs=0.1)
 
 
 def test_only_messages_about_insurance_get_points(clf: Classifier) -> None:
@@ -52,6 +57,15 @@ def test_the_engine_adds_the_model_as_a_positive_signal(engine: Engine) -> None:
     assert hits and 0 < hits[0].weight <= engine.classifier.settings.weight
     legit = engine.analyze("【中国人寿】您申请的退保已办理完成，退保金已转入您尾号6621的银行卡，客服95519。")
     assert all(s.name != MODEL_SIGNAL for s in legit.signals) and not legit.is_scam
+    # a notice it is sure of gets the (smaller) deduction, as a negative signal
+    deduction = [s for s in legit.signals if s.name == MODEL_LEGIT_SIGNAL]
+    assert deduction and -engine.classifier.settings.legit_weight <= deduction[0].weight < 0
+
+
+def test_the_deduction_cannot_clear_a_demand_for_money(engine: Engine) -> None:
+    # a scam that borrows an insurer's polite notice style still asks for a fee first: the rules carry it
+    v = engine.analyze("【中国人寿】尊敬的客户，您的理赔款已审核通过，需先转500元手续费到指定账户才能到账，客服专员138 1234 5678。")
+    assert v.is_scam, [(s.name, s.weight) for s in v.signals]
 
 
 def test_the_fitted_model_is_cached(tmp_path: Path) -> None:
