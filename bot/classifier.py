@@ -29,12 +29,11 @@ from typing import Any
 import yaml
 
 from . import cache
-from .config import PATTERNS_DIR
+from .config import PATTERNS_DIR, ROOT
 from .verdict import SignalHit
 
 log = logging.getLogger(__name__)
 
-ROOT = PATTERNS_DIR.parent
 MODEL_FILE = PATTERNS_DIR / "model.yaml"
 _WHITESPACE = re.compile(r"\s\s+")
 #: the names the model's points carry among the verdict's signals

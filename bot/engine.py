@@ -133,9 +133,7 @@ class Engine:
             v.empty = True
             v.advice = self._safe_advice([])
             return v
-        ex = extract(b, norm, self.knowledge, self.orgs)
-        lookups = self._lookups(ex)
-        features = self._features(ex, lookups)
+        ex, lookups, features = self._evidence(b, norm)
         fired = self.signals.evaluate(norm, features)
         if self.classifier is not None:
             hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")))
@@ -155,8 +153,13 @@ class Engine:
         text = str(text)[:MAX_TEXT_CHARS]
         b = basic(text)
         norm = self.normalizer(text, b)
+        return self.signals.contexts_of(norm, self._evidence(b, norm)[2])
+
+    def _evidence(self, b: Normalized, norm: Normalized) -> tuple[Extracted, list[Lookup], dict[str, list[Span]]]:
+        """What extraction finds, the numbers looked up, and the @features the rules read."""
         ex = extract(b, norm, self.knowledge, self.orgs)
-        return self.signals.contexts_of(norm, self._features(ex, self._lookups(ex)))
+        lookups = self._lookups(ex)
+        return ex, lookups, self._features(ex, lookups)
 
     def _lookups(self, ex: Extracted) -> list[Lookup]:
         out, seen = [], set()
