@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--texts", type=int, default=40, help="text messages analysed in the contention test")
     args = ap.parse_args(argv)
 
-    from bot import ocr
+    from bot.pipeline import ocr
 
     ocr.OCR_THREADS = args.threads
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
           f"peak memory so far {peak_mb():.0f} MB")
 
     # 3. contention: text analysis in the main thread while the OCR worker reads screenshots
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(Path(tmp) / "bench.db")

@@ -104,7 +104,7 @@ def close_db(path: Path) -> None:
 
 def build_seed(tmp: Path) -> Path:
     """The seeded database (what a fresh install has), built by the engine itself."""
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
     db = tmp / "seed.db"
     e = Engine(db)
@@ -173,7 +173,7 @@ def worker(a: argparse.Namespace) -> None:
     import jieba
     from rapidfuzz import fuzz, process
 
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
     jieba.setLogLevel(60)
     e = Engine(a.db)
@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(a: argparse.Namespace, n_list: list[int], m_list: list[int], target: int, tmp: Path, t_start: float) -> int:
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
     log(f"building databases in {tmp}")
     seed_db = build_seed(tmp)

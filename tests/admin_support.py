@@ -7,8 +7,8 @@ import copy
 import threading
 from pathlib import Path
 
-from bot.engine import Engine
-from bot.match import ScriptIndex
+from bot.pipeline.engine import Engine
+from bot.pipeline.match import ScriptIndex
 from bot.store import connect, seed
 
 

@@ -20,7 +20,7 @@ import pytest
 from botapi_emulator import BotAPIEmulator
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
 # --- Telegram face fixtures ------------------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ class TgRunningBot:
 
     def __init__(self, api: BotAPIEmulator, db_path: Path, admin_ids: frozenset[int], env: dict[str, str] | None = None):
         from bot.config import Settings
-        from bot.tg.app import build_application
+        from bot.faces.tg.app import build_application
 
         base = {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_BASE_URL": api.base_url, "BOT_DB_PATH": str(db_path),
                 "BOT_ADMIN_IDS": ",".join(str(i) for i in sorted(admin_ids))}
@@ -47,7 +47,7 @@ class TgRunningBot:
         self._thread = threading.Thread(target=self._main, name="tg-bot", daemon=True)
 
     def _main(self) -> None:
-        from bot.tg.app import serve
+        from bot.faces.tg.app import serve
 
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
@@ -96,7 +96,7 @@ def tg_seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database created and seeded once per test session. Tests copy it to their own BOT_DB_PATH:
     the bot under test then opens it exactly as in production (the seed is up to date, so it is not
     seeded again), and each test saves the seeding time."""
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
     path = tmp_path_factory.mktemp("tg-template") / "policyguard.db"
     Engine(path).close()
@@ -222,7 +222,7 @@ def telegram_html_problems(text: str) -> list[str]:
 def engine(tmp_path_factory: pytest.TempPathFactory, tg_seeded_db: Path) -> Iterator[Engine]:
     """One engine per test module, on its own copy of the seeded database (modules that change the
     database never see each other's changes)."""
-    from bot.engine import Engine
+    from bot.pipeline.engine import Engine
 
     e = Engine(tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("engine") / "pg.db"))
     yield e

@@ -26,6 +26,6 @@ def test_recording_covers_every_corpus_row_and_command():
     recorded = (ROOT / "tests" / "golden" / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len([r for r in recorded if '"public/' not in r]) == len(golden.corpus_texts())
     script = (ROOT / "tests" / "golden" / "chat_session.in").read_text(encoding="utf-8")
-    from bot.dialog import COMMANDS
+    from bot.conversation import COMMANDS
     for name in COMMANDS:
         assert f"/{name}" in script, name

@@ -21,8 +21,9 @@ import pytest
 from botapi_emulator import BotAPIEmulator
 from conftest import TG_ADMIN_ID, TgRunningBot, tg_fresh_db
 
-from bot import privacy, reports
-from bot.engine import Engine
+from bot.admin import reports
+from bot.pipeline.engine import Engine
+from bot.store import privacy
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGGERS = ("", "telegram", "httpx", "httpcore", "bot", "apscheduler", "asyncio")

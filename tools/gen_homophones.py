@@ -27,7 +27,7 @@ from pypinyin.pinyin_dict import pinyin_dict
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.normalize import _is_han, basic, to_simplified  # noqa: E402
+from bot.pipeline.normalize import _is_han, basic, to_simplified  # noqa: E402
 
 
 def level1(ch: str) -> bool:

@@ -1,0 +1,102 @@
+"""``run.py eval``: precision, recall and false-positive rate on labeled messages, overall, per scam
+type and per tag (hard cases), so detection quality is measured, not assumed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.pipeline.engine import Engine
+
+
+def read_labeled(path: Path, label: str | None = None) -> Iterator[dict[str, Any]]:
+    """Rows {text, label, type?, tags?} from .jsonl, .csv (a text/content column) or plain text lines.
+
+    ``label`` forces every row's label (e.g. a file of fraud messages without a label column).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    if isinstance(row, dict) and "text" in row:
+                        yield _fix(row, label)
+    elif suffix == ".csv":
+        csv.field_size_limit(10_000_000)
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                text = row.get("text") or row.get("content") or ""
+                lab = label or row.get("label")
+                if str(row.get("is_fraud", "")).strip() in ("0", "1") and not label:
+                    lab = "scam" if row["is_fraud"].strip() == "1" else "legit"
+                yield _fix({"text": text, "label": lab, "type": row.get("type")}, None)
+    else:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.strip():
+                    yield _fix({"text": line.rstrip("\n"), "label": label or "scam"}, None)
+
+
+def _fix(row: dict[str, Any], label: str | None) -> dict[str, Any]:
+    lab = str(label or row.get("label") or "").lower()
+    lab = {"1": "scam", "fraud": "scam", "spam": "scam", "0": "legit", "ham": "legit"}.get(lab, lab)
+    row["label"] = lab
+    return row
+
+
+def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0) -> dict[str, Any]:
+    tally: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
+    misses: list[dict[str, Any]] = []
+    for row in rows:
+        if row["label"] not in ("scam", "legit"):
+            continue
+        v = engine.analyze(row["text"])
+        pred = v.is_scam
+        scam = row["label"] == "scam"
+        cell = "tp" if scam and pred else "fn" if scam else "fp" if pred else "tn"
+        keys = ["all"]
+        if scam and row.get("type"):
+            keys.append("type:" + str(row["type"]))
+        if row.get("hard"):
+            keys.append("hard")
+        keys += ["tag:" + str(t) for t in row.get("tags") or []]
+        for k in keys:
+            tally[k][cell] += 1
+        if cell in ("fn", "fp") and len(misses) < errors:
+            misses.append({"error": cell, "label": row["label"], "type": row.get("type"), "risk": v.risk,
+                           "score": round(v.score), "text": row["text"][:160],
+                           "signals": [s.name for s in v.signals],
+                           "match": v.matches[0].similarity if v.matches else None})
+    return {"metrics": {k: _metrics(c) for k, c in sorted(tally.items(), key=_order)}, "errors": misses}
+
+
+def _order(kv):
+    k = kv[0]
+    return (0 if k == "all" else 1 if k == "hard" else 2 if k.startswith("type:") else 3, k)
+
+
+def _metrics(c: dict[str, int]) -> dict[str, Any]:
+    tp, fn, fp, tn = c["tp"], c["fn"], c["fp"], c["tn"]
+    return {
+        "scam": tp + fn, "legit": fp + tn, "tp": tp, "fn": fn, "fp": fp, "tn": tn,
+        "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+        "fpr": round(fp / (fp + tn), 4) if fp + tn else None,
+    }
+
+
+def format_report(result: dict[str, Any]) -> str:
+    def pct(x):
+        return "   -  " if x is None else f"{100 * x:5.1f}%"
+
+    lines = [f"{'slice':34} {'scam':>5} {'legit':>6} {'precision':>9} {'recall':>7} {'FPR':>7}"]
+    for k, m in result["metrics"].items():
+        lines.append(f"{k:34} {m['scam']:5d} {m['legit']:6d} {pct(m['precision']):>9} {pct(m['recall']):>7} {pct(m['fpr']):>7}")
+    for e in result["errors"]:
+        lines.append(f"  {e['error']} [{e['type'] or e['label']}] {e['risk']}/{e['score']} {e['signals']} {e['text']}")
+    return "\n".join(lines)

@@ -1,0 +1,436 @@
+"""The typed async callbacks of the Telegram face. They translate Telegram events into
+:mod:`bot.conversation` calls (run on the engine thread) and send what dialog answers.
+
+Privacy: nothing here logs or stores message text. Logs carry update ids, chat types, risk levels and
+timings; the checks log (conversation.record_check) keeps counts and pattern ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import time
+import traceback
+
+from telegram import (
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import conversation
+from bot.faces.tg.services import services
+from bot.faces.tg.throttle import Decision
+
+log = logging.getLogger(__name__)
+
+SLOW_DOWN = "⏳ 您发得太快了，请稍后再试（每 30 秒最多检查 10 条消息）。"
+OTHER_HINT = "我只能检查文字和截图：请把可疑短信、聊天记录的文字或截图转发给我，或发送 /help 查看用法。"
+GROUP_HELLO = ("大家好，我是保单卫士。我会安静地待在群里，只有发现高风险的诈骗消息时才会提醒；"
+               "想检查某条消息，回复它并发送 /check。我不保存群里的聊天内容。\n"
+               "（如果我收不到群消息，请群主在 @BotFather 关闭我的隐私模式，或把我设为管理员。）")
+ERROR_REPLY = "抱歉，处理这条消息时出错了，请稍后再试。"
+#: Longer texts are refused before any analysis (Telegram's own limit is 4,096; only a forged or
+#: oversized update gets here). Up to this, the engine cuts at config.MAX_TEXT_CHARS and says so.
+MAX_UPDATE_CHARS = 20_000
+TOO_LONG = "📏 消息太长（超过 2 万字），无法检查。请只发送可疑的那一段短信或聊天内容。"
+PENDING_PRIVATE_ONLY = "请在与我的私聊中使用 /pending：举报内容只给管理员看，不在群里显示。"
+REPLY_TO_BOT = "请回复诈骗消息本身（而不是我的回复）再发送 /report，或点检查结果下面的 🚩 举报。"
+#: At most one admin notification per kind of error in this many seconds.
+ADMIN_NOTICE_EVERY = 300.0
+TRADITIONAL_LANGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def wants_traditional(user: User | None) -> bool:
+    """The user's Telegram client is set to Traditional Chinese."""
+    lang = ((user.language_code if user else None) or "").lower()
+    return lang.startswith(TRADITIONAL_LANGS)
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def face_of(update: Update) -> str:
+    return "telegram" if is_private(update) else "telegram_group"
+
+
+def markup(reply: conversation.Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                                 for row in reply.buttons])
+
+
+async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: conversation.Reply,
+                     reply_to: int | None = None) -> Message | None:
+    """Send a dialog reply as HTML with its buttons.
+
+    Falls back to the plain-text version if Telegram rejects the HTML, and retries once on a server
+    error (HTTP 5xx), because a lost verdict is worse than a late one. Rate limits (429) are retried
+    by the AIORateLimiter; "bot blocked" (403) and other refusals go to the error handler."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    kwargs = {
+        "reply_markup": markup(reply),
+        "link_preview_options": LinkPreviewOptions(is_disabled=True),
+        "reply_parameters": ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+        if reply_to else None,
+    }
+    for attempt in (1, 2):
+        try:
+            try:
+                return await context.bot.send_message(chat.id, reply.html, parse_mode=ParseMode.HTML, **kwargs)
+            except BadRequest as e:
+                if "entit" not in e.message.lower() and "parse" not in e.message.lower():
+                    raise
+                log.warning("Telegram rejected a reply's HTML (%s); sending it as plain text", e.message)
+                return await context.bot.send_message(chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], **kwargs)
+        except (BadRequest, TimedOut, Forbidden):
+            raise
+        except NetworkError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(1.0)
+    return None
+
+
+def _log_check(update: Update, reply: conversation.Reply, started: float) -> None:
+    v = reply.verdict
+    log.info("update %s: %s in %s chat → %s%s (%.0f ms)", update.update_id, reply.kind,
+             update.effective_chat.type if update.effective_chat else "?",
+             v.risk if v else (reply.lookup.status if reply.lookup else "-"),
+             f" score {v.score:.0f} check {reply.check_id}" if v else "", (time.perf_counter() - started) * 1000)
+
+
+# --- group -1: the flood guard ------------------------------------------------------------------------
+
+
+async def throttle_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The cheap checks every update passes before any handler: per-user flood limit (over it: told
+    once, then silence), per-group limit (over it: silence in that group), and oversized text (refused
+    without analysis). Each costs microseconds, so a flood can't reach the engine thread."""
+    user = update.effective_user
+    if user is None or not (update.message or update.callback_query):
+        return
+    svc = services(context)
+    decision = svc.throttle.hit(user.id)
+    if decision is not Decision.ALLOW:
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(SLOW_DOWN[:200])
+        elif decision is Decision.WARN and is_private(update) and update.message is not None:
+            log.info("update %s: user over the message limit, told to slow down", update.update_id)
+            with contextlib.suppress(TelegramError):
+                await update.message.reply_text(SLOW_DOWN)
+        raise ApplicationHandlerStop
+    msg = update.message
+    if msg is None:
+        return
+    if not is_private(update) and svc.group_throttle.hit(msg.chat_id) is not Decision.ALLOW:
+        log.info("update %s: group over its limit, staying silent", update.update_id)
+        raise ApplicationHandlerStop
+    if len(msg.text or msg.caption or "") > MAX_UPDATE_CHARS:
+        log.info("update %s: oversized text (%d chars) refused", update.update_id, len(msg.text or msg.caption or ""))
+        if is_private(update):
+            with contextlib.suppress(TelegramError):
+                await msg.reply_text(TOO_LONG)
+        raise ApplicationHandlerStop
+
+
+def log_refusal(update: Update, what: str) -> None:
+    """A refused admin action, as an event: what was tried (a command or button kind from a fixed set,
+    never its text or arguments), the update id and the chat type."""
+    log.warning("refused: %s by a non-admin (update %s, %s chat)", what, update.update_id,
+                update.effective_chat.type if update.effective_chat else "?")
+
+
+# --- customers -------------------------------------------------------------------------------------------
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text, a photo caption or a forwarded message in a private chat: check it, one reply."""
+    msg = update.effective_message
+    if msg is None:
+        return
+    started = time.perf_counter()
+    text = msg.text or msg.caption or ""
+    reply = await services(context).run(conversation.check_message, text, face="telegram",
+                                        traditional=wants_traditional(update.effective_user))
+    _log_check(update, reply, started)
+    # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
+    # user presses it, so the bot never has to keep the text itself
+    await send_reply(update, context, reply, reply_to=msg.message_id)
+
+
+async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, voice, files…: explain what the bot can check."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(OTHER_HINT)
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a group: analysed silently; answered (in reply to it) only when high-risk."""
+    msg = update.effective_message
+    if msg is None:
+        return
+    started = time.perf_counter()
+    svc = services(context)
+    reply = await svc.run(conversation.check_message, msg.text or msg.caption or "")
+    if reply.verdict is None or reply.verdict.risk != "high":
+        return
+    reply = await svc.run(conversation.record_reply, reply, "telegram_group")
+    _log_check(update, reply, started)
+    await send_reply(update, context, reply, reply_to=msg.message_id)
+
+
+async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/check TEXT, or /check in reply to a message (its text or caption is checked, and the answer
+    goes to that message) — the way to ask in a group, where the bot is otherwise quiet."""
+    msg = update.effective_message
+    if msg is None:
+        return
+    started = time.perf_counter()
+    svc = services(context)
+    target = msg.reply_to_message
+    args = " ".join(context.args or [])
+    trad = wants_traditional(update.effective_user)
+    if target is not None and not args:
+        text = target.text or target.caption or ""
+        if not text.strip():
+            await msg.reply_text("被回复的消息里没有文字，我只能检查文字。")
+            return
+        reply = await svc.run(conversation.check_message, text, face=face_of(update), traditional=trad)
+        reply_to = target.message_id
+    else:
+        reply = await svc.run(conversation.respond, msg.text or "", user_id=update.effective_user.id
+                              if update.effective_user else "?", is_admin=False, face=face_of(update), traditional=trad)
+        reply_to = msg.message_id  # (🚩 举报 reads "/check TEXT" from here if pressed)
+    _log_check(update, reply, started)
+    await send_reply(update, context, reply, reply_to=reply_to)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every other command (/start, /help, /lookup, the admin commands, /report, unknown ones in a
+    private chat) goes to conversation.respond, exactly as in the terminal chat. Admin rights come from
+    BOT_ADMIN_IDS; everyone else gets 无权限 and nothing changes."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    started = time.perf_counter()
+    svc = services(context)
+    text = msg.text or msg.caption or ""
+    admin = svc.is_admin(user.id)
+    cmd = conversation.parse_command(text)
+    if cmd is not None and cmd[0] in conversation.ADMIN_COMMANDS and not admin:
+        log_refusal(update, f"/{cmd[0]}")
+    reply = await svc.run(conversation.respond, text, user_id=user.id, is_admin=admin, face=face_of(update),
+                          traditional=wants_traditional(user))
+    _log_check(update, reply, started)
+    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+async def on_newpattern_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/newpattern outside a private chat (the guided form is private-only): 无权限 for non-admins,
+    like every admin command; admins are asked to use it in their private chat with the bot."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    if not services(context).is_admin(user.id):
+        log_refusal(update, "/newpattern")
+        await msg.reply_text(conversation.NO_PERMISSION)
+    else:
+        await msg.reply_text("请在与我的私聊中使用 /newpattern。")
+
+
+async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report in reply to a message reports that message's text; /report 号码 / 文字 reports what
+    follows. Only then is anything of a user's message stored — redacted, by reports.submit_report —
+    and the DB write is done before the thanks is sent, so a failed reply never loses a report."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    svc = services(context)
+    target = msg.reply_to_message
+    trad = wants_traditional(user)
+    if target is not None and not context.args:
+        if target.from_user is not None and target.from_user.id == context.bot.id:
+            reply = conversation.Reply(REPLY_TO_BOT, REPLY_TO_BOT, "error")
+        else:
+            reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id)
+        if trad:
+            reply = conversation.traditional_reply(reply)
+    else:
+        reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
+                              face=face_of(update), traditional=trad)
+    log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
+    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forgetme: delete what the database holds about the user (conversation.forget_me), and what this
+    process holds in memory (throttle counters, an open form's data), then say so."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    svc = services(context)
+    reply = await svc.run(conversation.forget_me, user.id)
+    svc.throttle.forget(user.id)
+    with contextlib.suppress(KeyError):
+        context.application.drop_user_data(user.id)
+    log.info("update %s: forgetme done (%s items)", update.update_id, reply.data.get("deleted"))
+    if wants_traditional(user):
+        reply = conversation.traditional_reply(reply)
+    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pending (admins, private chat): a header, then one review card per report with 通过 / 驳回 /
+    改为话术 buttons. Every press of those buttons re-checks admin rights (conversation.on_button)."""
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    svc = services(context)
+    if not svc.is_admin(user.id):
+        log_refusal(update, "/pending")
+        await send_reply(update, context, conversation.Reply(html.escape(conversation.NO_PERMISSION), conversation.NO_PERMISSION, "error"),
+                         reply_to=None if is_private(update) else msg.message_id)
+        return
+    if not is_private(update):
+        await msg.reply_text(PENDING_PRIVATE_ONLY)
+        return
+    head, cards = await svc.run(conversation.pending_cards)
+    await send_reply(update, context, head)
+    for card in cards:
+        await send_reply(update, context, card)
+
+
+# --- buttons -----------------------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Feedback (fb:<check id>:up|fp), 🚩 举报 (rp:<check id>), "report this number" (rn:<number>),
+    review (rv:<report id>:<action>, admins only — checked on every press) and stale buttons: always
+    answered, so the user's client stops its spinner and shows what happened."""
+    q = update.callback_query
+    if q is None:
+        return
+    svc = services(context)
+    data = q.data or ""
+    source = None
+    if data.startswith("rp:") and isinstance(q.message, Message) and q.message.reply_to_message is not None:
+        # read only for this button: the text of the message the verdict answered (Telegram gives it)
+        target = q.message.reply_to_message
+        source = target.text or target.caption or ""
+    ans = await svc.run(conversation.on_button, data, user_id=q.from_user.id, is_admin=svc.is_admin(q.from_user.id),
+                        traditional=wants_traditional(q.from_user), source_text=source)
+    if ans.refused:
+        log_refusal(update, f"button {data[:3]}")
+    private = is_private(update)
+    if ans.reply is not None and not private:
+        # in a group, instructions meant for one person go in a pop-up only they see, not the chat
+        await q.answer(ans.reply.text[:200], show_alert=True)
+    else:
+        await q.answer(ans.notice[:200], show_alert=ans.alert)
+    log.info("update %s: button %s answered", update.update_id, data[:3])
+    if ans.edit is not None and isinstance(q.message, Message):
+        with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
+            await q.edit_message_text(ans.edit.html, parse_mode=ParseMode.HTML, reply_markup=markup(ans.edit),
+                                      link_preview_options=LinkPreviewOptions(is_disabled=True))
+    # only in a private chat: in a group the buttons are there for the other members too
+    elif ans.remove_buttons and q.message is not None and private:
+        keep = markup(conversation.Reply("", "", buttons=ans.keep_buttons))
+        with contextlib.suppress(BadRequest):  # already removed, or the message is too old
+            await q.edit_message_reply_markup(reply_markup=keep)
+    if ans.reply is not None and private:
+        await send_reply(update, context, ans.reply)
+    if ans.admin_notice:
+        await notify_admins(context, ans.admin_notice)
+
+
+async def notify_admins(context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """A short message to every admin (their own chats); failures (an admin who never opened a chat
+    with the bot) are ignored."""
+    for admin_id in sorted(services(context).settings.admin_ids):
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(admin_id, text)
+
+
+# --- groups: joining -----------------------------------------------------------------------------------------
+
+
+async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Added to a group: introduce itself once, saying it stays quiet."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None or change.chat.type == ChatType.PRIVATE:
+        return
+    joined = change.new_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+    was_out = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+    if joined and was_out:
+        with contextlib.suppress(Forbidden):
+            await context.bot.send_message(change.chat.id, GROUP_HELLO)
+
+
+# --- errors --------------------------------------------------------------------------------------------------
+
+
+def describe_update(update: object) -> str:
+    """Which update failed, without its content."""
+    if not isinstance(update, Update):
+        return "no update (polling or a job)"
+    kind = "callback" if update.callback_query else "message" if update.effective_message else "update"
+    chat = update.effective_chat.type if update.effective_chat else "-"
+    return f"update {update.update_id} ({kind}, {chat} chat)"
+
+
+def describe_error(err: BaseException | None) -> str:
+    """The error's type, plus Telegram's own description for API errors (which never holds user
+    text); other exceptions' messages are left out because they might quote the user's message."""
+    if err is None:
+        return "unknown error"
+    if isinstance(err, TelegramError):
+        return f"{type(err).__name__}: {err.message}"
+    return type(err).__name__
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every error (traceback frames, never user text), tell the user when their message could
+    not be handled, and notify the admins — briefly, without user text, at most once per kind of error
+    every few minutes."""
+    err = context.error
+    where = describe_update(update)
+    if isinstance(err, Forbidden):  # the user blocked the bot or removed it from a group: nothing to fix
+        log.info("%s: %s", where, describe_error(err))
+        return
+    if update is None and isinstance(err, NetworkError):  # polling hiccup; PTB retries with back-off
+        log.warning("Bot API unreachable while polling: %s", describe_error(err))
+        return
+    frames = "".join(traceback.format_tb(err.__traceback__)) if err is not None else ""
+    log.error("error while handling %s: %s\n%s", where, describe_error(err), frames.rstrip())
+    svc = services(context)
+    if (isinstance(update, Update) and update.effective_message is not None and is_private(update)
+            and not isinstance(err, NetworkError)):
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(update.effective_message.chat_id, ERROR_REPLY)
+    kind = type(err).__name__ if err is not None else "unknown"
+    if svc.settings.admin_ids and svc.should_notify(kind, ADMIN_NOTICE_EVERY):
+        text = f"⚠️ 保单卫士出错：{kind}（{where}）。详情见服务器日志；同类错误 {int(ADMIN_NOTICE_EVERY // 60)} 分钟内不再提醒。"
+        for admin_id in sorted(svc.settings.admin_ids):
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(admin_id, text)

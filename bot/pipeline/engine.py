@@ -1,0 +1,326 @@
+"""The engine: text → normalize → segment → extract → match → verdict. No Telegram here.
+
+One :class:`Engine` is built per process (it loads the knowledge, the rules, the jieba dictionary and
+the script index once) and then analyses messages without touching the database except for the
+number registry's primary-key reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, PATTERNS_DIR, ROOT, Settings
+from bot.model import LOW, MEDIUM, Lookup, NoticeRef, Verdict, risk_for
+from bot.pipeline import cache, classifier
+from bot.pipeline import numbers as numbers_mod
+from bot.pipeline.cache import cache_dir
+from bot.pipeline.extract import Extracted, OrgFinder, extract
+from bot.pipeline.knowledge import Knowledge, Organization
+from bot.pipeline.match import ScriptIndex
+from bot.pipeline.normalize import Normalized, Normalizer, basic
+from bot.pipeline.rules.index import IndexedSignalSet
+from bot.pipeline.rules.signals import Span, load_rules
+from bot.pipeline.segment import Segmenter
+from bot.store import active_patterns, connect, reported_number, seed
+
+log = logging.getLogger(__name__)
+
+#: How much a script match adds to the score: similarity 60 → 15 points, 75 → 37, 90 → 60.
+MATCH_FLOOR = 50.0
+MATCH_SLOPE = 1.5
+#: A match is reported to the user ("resembles") from this similarity on.
+MATCH_SHOW = 55.0
+
+
+class Engine:
+    """Analyse messages and look numbers up. Thread-safe for reads; admin changes go through ``reload``."""
+
+    def __init__(self, db_path: str | Path | None = None, *, knowledge: Knowledge | None = None):
+        self.db_path = str(db_path or Settings.from_env().db_path)
+        self.cache_dir = cache_dir()
+        parts = None if knowledge is not None else _load_parts(self.cache_dir)
+        if parts is None:
+            self.knowledge = knowledge or Knowledge.load()
+            self.normalizer = Normalizer()
+            self.rules = load_rules(self.normalizer.canonical)
+            self.orgs = OrgFinder(self.knowledge, self.normalizer.canonical)
+        else:
+            self.knowledge, self.normalizer, self.rules, self.orgs = parts
+        self.signals = IndexedSignalSet(self.rules)
+        vocabulary = self._vocabulary()
+        if parts is None and knowledge is None:
+            _save_parts(self.cache_dir, (self.knowledge, self.normalizer, self.rules, self.orgs))
+        self.segmenter = Segmenter(vocabulary, cache_dir=self.cache_dir)
+        self.classifier = classifier.build(self.normalizer.canonical, self.cache_dir)
+        self.db = connect(self.db_path)
+        self._lock = threading.RLock()
+        seed(self.db, self.script_forms, self.number_key)
+        self.index = ScriptIndex()
+        self.reload()
+
+    # --- set-up -----------------------------------------------------------------------------------
+
+    def _vocabulary(self) -> set[str]:
+        words = set(self.signals.vocabulary())
+        for o in self.knowledge.organizations:
+            words.update(self.normalizer.canonical(a) for a in [o.name, *o.aliases])
+        words.update(self.normalizer.variants.mapping.values())
+        words.update(self.normalizer.synonyms.mapping.values())
+        return {w for w in words if w and not w.startswith("@")}
+
+    def script_forms(self, text: str) -> tuple[str, list[str]]:
+        """A script's normalized text and content words (stored precomputed in the database)."""
+        norm = self.normalizer(text).text
+        return norm, self.segmenter.terms(self.segmenter.cut(norm))
+
+    def number_key(self, raw: str) -> str | None:
+        p = numbers_mod.parse(raw)
+        return p.normalized if p else None
+
+    def reload(self) -> None:
+        """Rebuild the script index from the database (after admin changes or an import)."""
+        index = ScriptIndex()
+        for r in active_patterns(self.db):
+            try:
+                terms = json.loads(r["terms"] or "[]")
+            except ValueError:
+                terms = []
+            if not r["norm"]:
+                r["norm"], terms = self.script_forms(r["text"])
+            index.add(r["id"], r["scam_type"], r["text"], r["norm"], terms)
+        with self._lock:
+            self.index = index
+
+    def index_add(self, pid: int, scam_type: str, text: str) -> None:
+        norm, terms = self.script_forms(text)
+        with self._lock:
+            self.index.add(pid, scam_type, text, norm, terms)
+
+    def index_remove(self, pid: int) -> None:
+        with self._lock:
+            self.index.remove(pid)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing twice
+            self.db.close()
+
+    # --- numbers ----------------------------------------------------------------------------------
+
+    def lookup(self, raw: str) -> Lookup:
+        """Classify one phone number (official / reported / lookalike / unknown / invalid)."""
+        return numbers_mod.lookup(raw, self.knowledge, lambda key: reported_number(self.db, key))
+
+    # --- analysis ---------------------------------------------------------------------------------
+
+    def analyze(self, text: str | bytes | None) -> Verdict:
+        """The verdict for one message. Never raises on any input."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        text = "" if text is None else str(text)
+        truncated = len(text) > MAX_TEXT_CHARS
+        if truncated:
+            text = text[:MAX_TEXT_CHARS]
+        b = basic(text)
+        norm = self.normalizer(text, b)
+        v = Verdict(text=text, truncated=truncated, traditional=norm.traditional)
+        if not any(c.isalnum() for c in norm.text):
+            v.empty = True
+            v.advice = self._safe_advice([])
+            return v
+        ex, lookups, features = self._evidence(b, norm)
+        fired = self.signals.evaluate(norm, features)
+        if self.classifier is not None:
+            hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")))
+            if hit is not None:
+                fired.append(hit)
+        tokens = self.segmenter.cut(norm.text)
+        with self._lock:
+            index = self.index
+        # a match below MATCH_FLOOR adds nothing to the score and is not shown: don't re-rank for it
+        matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
+        return self._verdict(v, norm, ex, lookups, fired, matches)
+
+    def contexts(self, text: str) -> list[str]:
+        """How a message speaks: the ``contexts:`` of signals.yaml that hold for it (asking, warning…). The
+        tests check every context's examples through it; it is also the quickest way to see why a rule
+        was switched off for a message."""
+        text = str(text)[:MAX_TEXT_CHARS]
+        b = basic(text)
+        norm = self.normalizer(text, b)
+        return self.signals.contexts_of(norm, self._evidence(b, norm)[2])
+
+    def _evidence(self, b: Normalized, norm: Normalized) -> tuple[Extracted, list[Lookup], dict[str, list[Span]]]:
+        """What extraction finds, the numbers looked up, and the @features the rules read."""
+        ex = extract(b, norm, self.knowledge, self.orgs)
+        lookups = self._lookups(ex)
+        return ex, lookups, self._features(ex, lookups)
+
+    def _lookups(self, ex: Extracted) -> list[Lookup]:
+        out, seen = [], set()
+        for f in ex.phones:
+            p = f.value
+            if p.normalized in seen:
+                continue
+            seen.add(p.normalized)
+            out.append(self.lookup(p.raw))
+        return out
+
+    def _features(self, ex: Extracted, lookups: list[Lookup]) -> dict[str, list[Span]]:
+        feats: dict[str, list[Span]] = defaultdict(list)
+        by_key = {lk.normalized: lk for lk in lookups}
+        for f in ex.phones:
+            lk = by_key.get(f.value.normalized)
+            span = (f.start, f.end)
+            if f.value.kind == "mobile":
+                feats["mobile"].append(span)
+            if lk is not None and lk.status != "official":
+                feats["non_official_number"].append(span)
+            elif lk is not None:
+                feats["official_number"].append(span)
+        if ex.placeholder_phone:
+            feats["mobile"].append((0, 0))
+            feats["non_official_number"].append((0, 0))
+        for f in ex.urls:
+            feats["url"].append((f.start, f.end))
+            host = str(f.value).lower().split("://")[-1].split("/")[0].split("?")[0].split(":")[0]
+            if self.knowledge.is_official_domain(host) is None:
+                feats["unofficial_url"].append((f.start, f.end))
+        if ex.placeholder_url:
+            feats["url"].append((0, 0))
+            feats["unofficial_url"].append((0, 0))
+        for f in ex.percents:
+            if 6 <= float(f.value) <= 100:
+                feats["percent_high"].append((f.start, f.end))
+        for f in ex.amounts:
+            feats["amount"].append((f.start, f.end))
+        for f in ex.orgs:
+            key = "regulator" if f.value.kind == "regulator" else "insurer" if f.value.kind == "insurer" else ""
+            if key:
+                feats[key].append((f.start, f.end))
+        return feats
+
+    def _verdict(self, v: Verdict, norm: Normalized, ex: Extracted, lookups: list[Lookup], fired, matches) -> Verdict:
+        v.signals = fired
+        v.numbers = lookups
+        v.urls = [str(f.value) for f in ex.urls]
+        v.amounts = [str(f.value) for f in ex.amounts]
+        v.percents = sorted({float(f.value) for f in ex.percents})
+        orgs = _unique_orgs(ex)
+        v.insurers = [o.name for o in orgs]
+        shown = [m for m in matches if m.similarity >= MATCH_SHOW]
+        best = matches[0].similarity if matches else 0.0
+        score = sum(s.weight for s in fired) + max(0.0, best - MATCH_FLOOR) * MATCH_SLOPE
+        if any(lk.status == "reported" for lk in lookups):
+            score += 50
+        v.score = max(0.0, min(100.0, score))
+        v.risk = risk_for(v.score)
+        v.matches = shown if v.score >= LOW else []
+        # the types the evidence points to also choose the notices of a low-risk ("not sure") answer
+        types = self._types(v, shown, fired, lookups) if v.score >= LOW else []
+        v.scam_types = types if v.score >= MEDIUM else []
+        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.url) for n in self.knowledge.notices_for(types)]
+        v.advice = self._advice(v, orgs) if v.score >= MEDIUM else self._safe_advice(orgs)
+        return v
+
+    @staticmethod
+    def _types(v: Verdict, matches, fired, lookups) -> list[str]:
+        """The scam types the evidence points to, strongest first. A signal shared by several types
+        spreads its weight over them, and a type needs at least half the leading type's weight, so a
+        generic signal ("urgency") does not add unrelated types to the answer."""
+        weight: dict[str, float] = defaultdict(float)
+        for m in matches:
+            weight[m.scam_type] += max(0.0, m.similarity - MATCH_FLOOR) * MATCH_SLOPE
+        for s in fired:
+            if s.weight > 0 and s.scam_types:
+                for t in s.scam_types:
+                    weight[t] += s.weight / len(s.scam_types)
+        for lk in lookups:
+            for t in lk.scam_types:
+                weight[t] += 50
+        ranked = sorted(weight.items(), key=lambda kv: -kv[1])
+        if not ranked:
+            return []
+        top = ranked[0][1]
+        return [t for t, w in ranked if w > 0 and w >= 0.5 * top][:3]
+
+    def _hotline_line(self, orgs: list[Organization]) -> str:
+        adv = self.knowledge.advice
+        for o in orgs:
+            h = o.hotline()
+            if o.kind == "insurer" and h:
+                tpl = str(adv.get("hotline_template") or "挂断后自行拨打{insurer}官方客服电话 {number} 核实")
+                return tpl.format(insurer=o.name, number=h.number)
+        return str(adv.get("no_insurer_hotline") or "挂断后自行拨打保单上所载保险公司的官方客服电话核实")
+
+    def _advice(self, v: Verdict, orgs: list[Organization]) -> list[str]:
+        adv = self.knowledge.advice
+        lines = [self._hotline_line(orgs)]
+        by_type = adv.get("by_type") or {}
+        for t in v.scam_types[:2]:
+            lines.extend(str(x) for x in (by_type.get(t) or [])[:2])
+        lines.extend(str(x) for x in adv.get("general") or [])
+        return _dedupe(lines)[:7]
+
+    def _safe_advice(self, orgs: list[Organization]) -> list[str]:
+        adv = self.knowledge.advice
+        lines = [str(x) for x in adv.get("safe") or []]
+        if orgs:
+            lines.insert(0, self._hotline_line(orgs))
+        return _dedupe(lines)[:4]
+
+
+# --- start-up cache ----------------------------------------------------------------------------------------
+# Building the knowledge, the normalizer's rewrite tables (pinyin spellings of every key word: pypinyin) and
+# the rules costs more than loading jieba. Their result is pickled, keyed by a fingerprint of every input:
+# the data files, the code that reads them, and the versions of the libraries that shape them.
+
+_CACHE_VERSION = "1"
+
+
+def _parts_key() -> str:
+    import sys
+    from importlib import metadata
+
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    h.update(sys.version.encode())
+    for pkg in ("pypinyin", "opencc", "pyahocorasick", "jieba", "pyyaml"):
+        try:
+            h.update(f"{pkg}={metadata.version(pkg)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(pkg.encode())
+    package = Path(__file__).resolve().parents[1]  # every module of bot/, in subfolders too
+    files = sorted(package.rglob("*.py")) + sorted(p for p in KNOWLEDGE_DIR.glob("*") if p.is_file())
+    files.append(PATTERNS_DIR / "signals.yaml")
+    for f in files:
+        h.update(f.relative_to(ROOT).as_posix().encode())
+        try:
+            h.update(f.read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:24]
+
+
+def _load_parts(folder: Path | None):
+    return cache.load(folder, "engine-parts", _parts_key())
+
+
+def _save_parts(folder: Path | None, parts) -> None:
+    cache.save(folder, "engine-parts", _parts_key(), parts)
+
+
+def _unique_orgs(ex: Extracted) -> list[Organization]:
+    out: list[Organization] = []
+    for f in ex.orgs:
+        if f.value not in out:
+            out.append(f.value)
+    return out
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(x for x in lines if x))

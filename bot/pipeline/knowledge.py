@@ -1,0 +1,182 @@
+"""Loads the human-edited knowledge base (``knowledge/*.yaml``): notices, organizations, advice.
+
+Nothing here is hard-coded: edit the YAML files, restart, and the bot says the new thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import KNOWLEDGE_DIR
+
+
+@dataclass
+class OfficialNumber:
+    number: str  # digits as published, e.g. "95519" or "4008895518"
+    org_id: str
+    org_name: str
+    org_kind: str
+    status: str = "official"  # official | unverified
+    confidence: str = ""
+    source: str = ""
+
+
+@dataclass
+class Organization:
+    id: str
+    name: str
+    kind: str  # insurer | regulator | antifraud | police
+    aliases: list[str] = field(default_factory=list)
+    weak_aliases: list[str] = field(default_factory=list)
+    numbers: list[OfficialNumber] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+
+    def hotline(self) -> OfficialNumber | None:
+        """The number to tell customers to call: the first official (verified) one."""
+        for n in self.numbers:
+            if n.status == "official":
+                return n
+        return None
+
+
+@dataclass
+class Notice:
+    id: str
+    title: str
+    issuer: str
+    date: str
+    url: str
+    scam_types: list[str] = field(default_factory=list)
+    summary: str = ""
+    steps: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def _digits(s: Any) -> str:
+    return "".join(c for c in str(s) if c.isdigit())
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass
+class Knowledge:
+    organizations: list[Organization]
+    notices: list[Notice]
+    advice: dict[str, Any]
+
+    @classmethod
+    def load(cls, directory: Path = KNOWLEDGE_DIR) -> Knowledge:
+        orgs = [_org(o) for o in (_load_yaml(directory / "insurers.yaml").get("organizations") or [])]
+        notices = [_notice(n) for n in (_load_yaml(directory / "notices.yaml").get("notices") or [])]
+        advice = _load_yaml(directory / "advice.yaml")
+        return cls(orgs, notices, advice)
+
+    def __post_init__(self) -> None:
+        self.by_id = {o.id: o for o in self.organizations}
+        self.official_numbers: dict[str, OfficialNumber] = {}
+        for o in self.organizations:
+            for n in o.numbers:
+                self.official_numbers.setdefault(n.number, n)
+        self.domains: dict[str, Organization] = {d.lower(): o for o in self.organizations for d in o.domains}
+        self.notices_by_id = {n.id: n for n in self.notices}
+
+    def insurers(self) -> list[Organization]:
+        return [o for o in self.organizations if o.kind == "insurer"]
+
+    def regulator(self) -> Organization | None:
+        return next((o for o in self.organizations if o.kind == "regulator"), None)
+
+    def notices_for(self, scam_types: list[str], limit: int = 2) -> list[Notice]:
+        """The most relevant notices for these scam types: for the leading type first, the regulator's
+        own notices before insurers' and the press's, then notices mainly about that type, the most
+        specific (fewest types), the newest."""
+        scored = []
+        for n in self.notices:
+            hits = [t for t in scam_types if t in n.scam_types]
+            if hits:
+                first = min(scam_types.index(t) for t in hits)
+                primary = 0 if n.scam_types and n.scam_types[0] == scam_types[first] else 1
+                scored.append((first, _authority(n), primary, len(n.scam_types), _neg_date(n.date), n.id, n))
+        scored.sort(key=lambda x: x[:6])
+        out: list[Notice] = []
+        for *_, n in scored:
+            if n not in out:
+                out.append(n)
+            if len(out) >= limit:
+                break
+        return out
+
+    def is_official_domain(self, host: str) -> Organization | None:
+        host = host.lower().strip(".")
+        parts = host.split(".")
+        for i in range(len(parts) - 1):
+            org = self.domains.get(".".join(parts[i:]))
+            if org:
+                return org
+        return None
+
+
+def _authority(n: Notice) -> int:
+    """0 the regulator (保监会/银保监会/金融监管总局 and their local bureaus), 1 other bodies, 2 press reports."""
+    who = n.issuer + n.title
+    if "媒体" in who or "报道" in who:
+        return 2
+    if any(k in n.issuer for k in ("保监", "银保监", "金融监督管理", "监管局")):
+        return 0
+    return 1
+
+
+def _neg_date(d: str) -> str:
+    # sort newest first: invert digits
+    return "".join(str(9 - int(c)) if c.isdigit() else c for c in str(d))
+
+
+def _org(o: dict[str, Any]) -> Organization:
+    org = Organization(
+        id=str(o.get("id") or o.get("name")),
+        name=str(o.get("name", "")),
+        kind=str(o.get("kind", "insurer")),
+        aliases=[str(a) for a in o.get("aliases") or []],
+        weak_aliases=[str(a) for a in o.get("weak_aliases") or []],
+        domains=[str(d).lower() for d in o.get("domains") or []],
+    )
+    for n in o.get("numbers") or []:
+        if isinstance(n, dict) and _digits(n.get("number")):
+            org.numbers.append(
+                OfficialNumber(
+                    number=_digits(n["number"]),
+                    org_id=org.id,
+                    org_name=org.name,
+                    org_kind=org.kind,
+                    status="official" if str(n.get("status", "official")) == "official" else "unverified",
+                    confidence=str(n.get("confidence", "")),
+                    source=str(n.get("source", "")),
+                )
+            )
+    return org
+
+
+def _notice(n: dict[str, Any]) -> Notice:
+    return Notice(
+        id=str(n.get("id")),
+        title=str(n.get("title", "")),
+        issuer=str(n.get("issuer", "")),
+        date=str(n.get("date", "")),
+        url=str(n.get("url", "")),
+        scam_types=[str(t) for t in n.get("scam_types") or []],
+        summary=str(n.get("summary", "")),
+        steps=[str(s) for s in n.get("steps") or []],
+        advice=[str(s) for s in n.get("advice") or []],
+        sources=[str(s) for s in n.get("sources") or []],
+    )

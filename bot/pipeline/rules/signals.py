@@ -1,0 +1,316 @@
+"""Weighted signals: named rules with a weight, an explanation and example messages (SpamAssassin-style).
+
+Rules are data (``scam_patterns/signals.yaml``). A rule fires when each of its groups has a hit — a
+literal term found in the normalized text, or an ``@feature`` computed by extraction — optionally all
+within ``near`` characters, and none of its ``unless`` terms occurs. All terms of all rules are found
+in one Aho-Corasick pass, so adding rules costs nothing per message.
+
+*Contexts* (the file's ``contexts:`` section) are rules of the same shape that score nothing: they say
+how a message speaks — the user asking whether what happens to them is real, or a warning to others —
+and each one that holds becomes an ``@feature`` the signals can require or name in ``unless``. They are
+evaluated first, in file order, so a later context may use an earlier one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from bot.config import PATTERNS_DIR
+from bot.model import Evidence, SignalHit
+from bot.pipeline.normalize import Normalized
+
+Span = tuple[int, int]  # original-text coordinates
+
+FEATURES = (
+    "percent_high",
+    "mobile",
+    "non_official_number",
+    "official_number",
+    "url",
+    "unofficial_url",
+    "insurer",
+    "regulator",
+    "amount",
+    "phone_line",
+    "transfer_amount",
+)
+
+#: ``@phone_line``: a mobile or landline number written in the text — a person's or an office's line, not
+#: a 95xxx/12xxx/400 service hotline. "Your card is frozen, call 021-…" is how impersonators hand over.
+#: ``@transfer_amount``: "转3万", "转我两万", "汇5000元", "借我三千块": a request to move a sum of money.
+_TRANSFER = re.compile(
+    r"(?:转|汇|打|借|垫)(?:我|给我|给他|给她|过去|过来|一下)?\s*(?:\d+(?:\.\d+)?|[一二两三四五六七八九十几]+)\s*(?:万|千|百块|块|元)"
+)
+_PHONE_LINE = re.compile(r"(?<![\d])(?:\+?86[ -]?)?(?:1[3-9]\d(?:[ -]?\d{4}){2}|0\d{2,3}[ -]?\d{7,8})(?![\d])")
+
+
+@dataclass
+class Rule:
+    name: str
+    weight: float
+    label: str
+    explanation: str
+    scam_types: list[str]
+    groups: list[list[str]]  # canonical terms or "@feature"
+    near: int | None = None
+    unless: list[str] = field(default_factory=list)
+    examples_fire: list[str] = field(default_factory=list)
+    examples_no_fire: list[str] = field(default_factory=list)
+    context: bool = False  # a context (an @feature), not a scoring signal
+
+
+def load_rules(canonical: Callable[[str], str], path: Path | None = None) -> list[Rule]:
+    path = path or PATTERNS_DIR / "signals.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return []
+    rules = [_rule(r, canonical, context=True) for r in data.get("contexts") or []]
+    rules += [_rule(r, canonical) for r in data.get("signals") or []]
+    return rules
+
+
+def _term(t: Any, canonical: Callable[[str], str]) -> str:
+    t = str(t)
+    return t if t.startswith("@") else canonical(t)
+
+
+def _flat(items: Any) -> list[Any]:
+    """A group may hold shared word classes (YAML aliases such as ``[*authority, *someone]``): one flat list."""
+    out: list[Any] = []
+    for t in items or []:
+        out.extend(_flat(t) if isinstance(t, list) else [t])
+    return out
+
+
+def _rule(r: dict[str, Any], canonical: Callable[[str], str], *, context: bool = False) -> Rule:
+    groups = [[_term(t, canonical) for t in _flat(g)] for g in (r.get("all") or []) if g]
+    if r.get("any"):
+        groups.append([_term(t, canonical) for t in r["any"]])
+    ex = r.get("examples") or {}
+    return Rule(
+        name=str(r["name"]),
+        weight=float(r.get("weight", 0)),
+        label=str(r.get("label", r["name"])),
+        explanation=str(r.get("explanation", "")),
+        scam_types=[str(t) for t in r.get("scam_types") or []],
+        groups=[[t for t in g if t] for g in groups],
+        near=int(r["near"]) if r.get("near") else None,
+        unless=[_term(t, canonical) for t in _flat(r.get("unless"))],
+        examples_fire=[str(x) for x in ex.get("fire") or []],
+        examples_no_fire=[str(x) for x in ex.get("no_fire") or []],
+        context=context,
+    )
+
+
+class SignalSet:
+    """All rules, compiled into one automaton. ``rules`` may mix contexts and signals; they are kept apart."""
+
+    def __init__(self, rules: list[Rule]):
+        self.contexts = [r for r in rules if r.context]
+        self.rules = [r for r in rules if not r.context]
+        self.auto = ahocorasick.Automaton()
+        terms = {t for r in rules for g in r.groups for t in g if not t.startswith("@")}
+        terms |= {t for r in rules for t in r.unless if not t.startswith("@")}
+        for t in terms:
+            self.auto.add_word(t, t)
+        self.empty = not terms
+        if not self.empty:
+            self.auto.make_automaton()
+
+    def vocabulary(self) -> set[str]:
+        """Terms worth teaching the segmenter."""
+        return {t for r in [*self.contexts, *self.rules] for g in r.groups for t in g if not t.startswith("@")}
+
+    def term_hits(self, norm: Normalized) -> tuple[dict[str, list[Span]], dict[str, list[Span]]]:
+        """All hits, and the hits that are not negated (see :func:`negated_from`)."""
+        hits: dict[str, list[Span]] = defaultdict(list)
+        plain: dict[str, list[Span]] = defaultdict(list)
+        if self.empty:
+            return hits, plain
+        neg = negated_from(norm.text)
+        for end, term in self.auto.iter(norm.text):
+            start = end - len(term) + 1
+            span = norm.span(start, end + 1)
+            hits[term].append(span)
+            if not neg[start]:
+                plain[term].append(span)
+        return hits, plain
+
+    def candidates(self, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Rule]:
+        """The rules worth asking whether they fire, in order: all of them here; a subclass may pre-filter."""
+        return self.rules
+
+    def _with_contexts(self, norm: Normalized, features: dict[str, list[Span]], hits: dict[str, list[Span]]
+                       ) -> dict[str, list[Span]]:
+        features = {
+            **features,
+            "phone_line": phone_lines(norm, features),
+            "transfer_amount": [norm.span(m.start(), m.end()) for m in _TRANSFER.finditer(norm.text)],
+        }
+        # a context reads every hit, negated or not: "千万别信" is how a warning speaks
+        for ctx in self.contexts:
+            features[ctx.name] = _fire(ctx, hits, features, hits) or []
+        return features
+
+    def contexts_of(self, norm: Normalized, features: dict[str, list[Span]]) -> list[str]:
+        """The contexts that hold for a message, in file order."""
+        hits, _ = self.term_hits(norm)
+        feats = self._with_contexts(norm, features, hits)
+        return [c.name for c in self.contexts if feats[c.name]]
+
+    def evaluate(self, norm: Normalized, features: dict[str, list[Span]]) -> list[SignalHit]:
+        hits, plain = self.term_hits(norm)
+        features = self._with_contexts(norm, features, hits)
+        fired = []
+        for rule in self.candidates(hits, features):
+            # a scam's talking point inside a negated clause ("我司不会要求您退保购买理财") is a warning,
+            # not a demand: positive rules only see hits outside negated clauses
+            # `unless` terms count anywhere, negated or not: "……，这是诈骗" negates its own clause
+            spans = _fire(rule, plain if rule.weight > 0 else hits, features, hits)
+            if spans is None:
+                continue
+            ev = [Evidence(a, b, norm.original[a:b], rule.label) for a, b in _merge(spans)]
+            fired.append(
+                SignalHit(rule.name, rule.weight, ev, rule.label, rule.explanation, list(rule.scam_types))
+            )
+        return fired
+
+
+def phone_lines(norm: Normalized, features: dict[str, list[Span]]) -> list[Span]:
+    """Spans of mobile and landline numbers (``@phone_line``), plus the corpora's CELLPHONE placeholder."""
+    spans = [norm.span(m.start(), m.end()) for m in _PHONE_LINE.finditer(norm.text)]
+    spans += [s for s in features.get("mobile", []) if s not in spans]
+    return spans
+
+
+#: Negation cues (NegEx-style). A pre-cue negates the rest of its clause (我司不会要求您退保…); a
+#: post-cue negates the clause before it (…要求下载APP屏幕共享的均为诈骗). Clauses end at punctuation.
+PRE_NEGATION = re.compile(
+    r"不会|不要|请勿|切勿|勿|不得|无需|无须|不需要|不用|无任何|没有任何|绝不|从不|从未|不可|千万别|别信|别听|别给|别把|别转|别去|别点|谨防|警惕|严禁|防范|提防|并非"
+    r"|亦未|并未|未曾|若有人|如有人|如果有人|一旦有人|凡是|凡要求|任何人|任何自称"
+)
+POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系|属|属于)(电信|网络)?(诈骗|骗局|骗子)|的骗局|是假的|不可信|别信|不要信|不能信|均非|都不是")
+_CLAUSE_END = set("，。！？；,.!?;\n")
+
+
+def negated_from(text: str) -> list[bool]:
+    """For each position, whether it lies in the negated part of its clause."""
+    out = [False] * (len(text) + 1)
+    pre = {m.end() for m in PRE_NEGATION.finditer(text)}
+    post = [m.start() for m in POST_NEGATION.finditer(text)]
+    if not pre and not post:
+        return out
+    on = False
+    clause_start = 0
+    for i, ch in enumerate(text):
+        if ch in _CLAUSE_END:
+            on = False
+            clause_start = i + 1
+        if i in pre:
+            on = True
+        out[i] = on
+    for p in post:
+        j = p - 1
+        while j >= 0 and text[j] == " ":
+            j -= 1
+        if j >= 0 and text[j] in _CLAUSE_END and p - j <= 2:
+            # the cue opens its own clause ("…要求您提供验证码，均为诈骗"): it negates the clause before
+            j -= 1
+        while j >= 0 and text[j] not in _CLAUSE_END:
+            out[j] = True
+            j -= 1
+    del clause_start
+    return out
+
+
+def _lookup(term: str, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Span]:
+    return features.get(term[1:], []) if term.startswith("@") else hits.get(term, [])
+
+
+def _compiled_groups(rule: Rule) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each group as (literal terms, feature names), built once per rule: a rule's groups hold dozens of
+    terms while a message hits a handful, so the lookup walks whichever side is smaller."""
+    cached = rule.__dict__.get("_compiled")
+    if cached is None:
+        cached = []
+        for g in rule.groups:
+            terms = tuple(dict.fromkeys(t for t in g if not t.startswith("@")))
+            feats = tuple(dict.fromkeys(t[1:] for t in g if t.startswith("@")))
+            cached.append((terms, feats))
+        rule.__dict__["_compiled"] = cached
+    return cached
+
+
+def _group_spans(group: tuple[tuple[str, ...], tuple[str, ...]], hits: dict[str, list[Span]],
+                 features: dict[str, list[Span]]) -> list[Span]:
+    terms, feats = group
+    if len(hits) < len(terms):
+        tset = _as_set(terms)
+        spans = [s for t, sp in hits.items() if t in tset for s in sp]
+    else:
+        spans = [s for t in terms for s in hits.get(t, ())]
+    for f in feats:
+        spans.extend(features.get(f, ()))
+    return spans
+
+
+_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _as_set(terms: tuple[str, ...]) -> frozenset[str]:
+    s = _SETS.get(terms)
+    if s is None:
+        s = _SETS[terms] = frozenset(terms)
+    return s
+
+
+def _fire(
+    rule: Rule,
+    hits: dict[str, list[Span]],
+    features: dict[str, list[Span]],
+    all_hits: dict[str, list[Span]] | None = None,
+) -> list[Span] | None:
+    """The spans that make ``rule`` fire, or None. ``unless`` terms are looked up in ``all_hits``."""
+    if not rule.groups:
+        return None
+    for t in rule.unless:
+        if _lookup(t, hits if all_hits is None else all_hits, features):
+            return None
+    group_spans: list[list[Span]] = []
+    for g in _compiled_groups(rule):
+        spans = _group_spans(g, hits, features)
+        if not spans:
+            return None
+        group_spans.append(sorted(spans))
+    if rule.near is None:
+        return [s for g in group_spans for s in g[:3]]
+    # some hit of the first group with a hit of every other group within `near` characters
+    for anchor in group_spans[0]:
+        chosen = [anchor]
+        for g in group_spans[1:]:
+            close = [s for s in g if abs(s[0] - anchor[0]) <= rule.near]
+            if not close:
+                break
+            chosen.append(min(close, key=lambda s: abs(s[0] - anchor[0])))
+        else:
+            return chosen
+    return None
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for a, b in sorted(set(spans)):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out

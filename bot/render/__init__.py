@@ -1,0 +1,202 @@
+"""Rendering: the same Verdict / Lookup as Telegram HTML, terminal text, or JSON.
+
+Replies begin with the contract's badges. Evidence is highlighted in the user's own text. When the
+user wrote Traditional characters, the reply is converted to Traditional (OpenCC s2t).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import lru_cache
+from typing import Any
+
+from bot.model import SCAM_TYPES, Lookup, Verdict
+
+BADGES = {"high": "🔴 高风险", "medium": "🟠 中风险", "low": "🟡 低风险", "none": "🟢 未发现已知诈骗特征"}
+LOOKUP_BADGES = {
+    "official": "✅ 官方号码",
+    "reported": "⛔ 已被举报",
+    "lookalike": "⚠️ 疑似仿冒",
+    "unknown": "❔ 未收录",
+    "invalid": "❌ 号码无效",
+}
+#: Telegram's message limit is 4,096 characters; replies are kept under it with room to spare.
+TELEGRAM_LIMIT = 4000
+SNIPPET = 600
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
+def verdict_json(v: Verdict) -> str:
+    return json.dumps(v.to_dict(), ensure_ascii=False)
+
+
+def lookup_json(lk: Lookup) -> str:
+    return json.dumps(lk.to_dict(), ensure_ascii=False)
+
+
+def type_names(types: list[str]) -> str:
+    return "、".join(SCAM_TYPES.get(t, t) for t in types)
+
+
+def _highlight(v: Verdict, mark: tuple[str, str], esc) -> str:
+    """The user's text with every evidence span marked; long texts are cut around the evidence."""
+    spans = sorted({(e.start, e.end) for s in v.signals if s.weight > 0 for e in s.evidence if e.end > e.start}
+                   | {(e.start, e.end) for m in v.matches for e in m.evidence if e.end > e.start})
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    text = v.text
+    lo, hi = 0, len(text)
+    if len(text) > SNIPPET:
+        first = merged[0][0] if merged else 0
+        lo = max(0, first - 60)
+        hi = min(len(text), lo + SNIPPET)
+    out, pos = [], lo
+    for a, b in merged:
+        if b <= lo or a >= hi:
+            continue
+        a, b = max(a, lo), min(b, hi)
+        out.append(esc(text[pos:a]))
+        out.append(mark[0] + esc(text[a:b]) + mark[1])
+        pos = b
+    out.append(esc(text[pos:hi]))
+    body = "".join(out)
+    return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")
+
+
+def _lines(v: Verdict, html_mode: bool) -> list[str]:
+    esc = html.escape if html_mode else (lambda s: s)
+    b = (lambda s: f"<b>{esc(s)}</b>") if html_mode else (lambda s: s)
+    out = [f"{BADGES[v.risk]}（风险分 {round(v.score)}/100）"]
+    if v.empty:
+        out.append("没有收到可分析的文字。请把可疑短信的文字、或对方电话里说的话转发/粘贴给我。")
+        return out
+    if v.truncated:
+        out.append("（消息过长，只分析了前面的部分。）")
+    if v.scam_types:
+        out.append(b("疑似：") + esc(type_names(v.scam_types)))
+    elif v.risk == "low":
+        out.append("有个别可疑说法，但不足以判断为诈骗。不确定时，请按下面的方法自行核实。")
+    if v.matches:
+        m = v.matches[0]
+        out.append(b("相似的已知诈骗话术") + esc(f"（#{m.pattern_id}，相似度 {round(m.similarity)}%）：")
+                   + esc(_short(m.script, 80)))
+    reasons = [s for s in v.signals if s.weight > 0]
+    if reasons:
+        out.append(b("可疑之处："))
+        for s in reasons[:6]:
+            out.append("• " + esc(s.label) + ("：" + esc(s.explanation) if s.explanation else ""))
+    if v.risk != "none" and (reasons or v.matches):
+        mark = ("<u><b>", "</b></u>") if html_mode else ("【", "】")
+        out.append(b("原文中的可疑说法：") + "\n" + _highlight(v, mark, esc))
+    for lk in v.numbers:
+        if lk.status != "unknown" or v.risk in ("high", "medium"):
+            out.append(lookup_line(lk, html_mode))
+    if v.notices:
+        out.append(b("官方风险提示："))
+        for n in v.notices:
+            link = f'<a href="{esc(n.url)}">{esc(n.title)}</a>' if html_mode and n.url else esc(n.title)
+            out.append(f"• {link}（{esc(n.issuer)}，{esc(n.date)}）" + ("" if html_mode or not n.url else f" {n.url}"))
+    if v.advice:
+        out.append(b("建议："))
+        out.extend(f"{i}. {esc(a)}" for i, a in enumerate(v.advice, 1))
+    return out
+
+
+def _short(s: str, n: int) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _finish(lines: list[str], traditional: bool, limit: int) -> str:
+    text = "\n".join(lines)
+    if traditional:
+        text = to_traditional(text)
+    while len(text) > limit and len(lines) > 2:
+        lines = lines[:-1]
+        text = "\n".join(lines)
+        if traditional:
+            text = to_traditional(text)
+    return text[:limit]
+
+
+def verdict_html(v: Verdict) -> str:
+    """The Telegram reply (parse_mode HTML), under Telegram's 4,096-character limit."""
+    return _finish(_lines(v, True), v.traditional, TELEGRAM_LIMIT)
+
+
+def verdict_text(v: Verdict) -> str:
+    """The terminal reply: the same content, plain text."""
+    return _finish(_lines(v, False), v.traditional, 100_000)
+
+
+def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
+    esc = html.escape if html_mode else (lambda s: s)
+    num = esc(lk.normalized or lk.input)
+    if lk.status == "official":
+        who = lk.insurer or ""
+        return f"{LOOKUP_BADGES['official']} {num}：{esc(who)}的官方号码"
+    if lk.status == "reported":
+        types = type_names(lk.scam_types) if lk.scam_types else "诈骗"
+        return f"{LOOKUP_BADGES['reported']} {num}：已被举报 {lk.reports} 次（{esc(types)}）"
+    if lk.status == "lookalike":
+        sim = lk.similar_to[0] if lk.similar_to else {}
+        return (f"{LOOKUP_BADGES['lookalike']} {num}：与{esc(sim.get('insurer', ''))}官方号码 {esc(sim.get('number', ''))}"
+                f" 相似（{esc(sim.get('how', ''))}），但不是{esc(sim.get('insurer', ''))}的号码")
+    if lk.status == "invalid":
+        return f"{LOOKUP_BADGES['invalid']} {esc(lk.input[:40])}：不是有效的电话号码"
+    return f"{LOOKUP_BADGES['unknown']} {num}：未收录（不在官方号码库，也未被举报）"
+
+
+def _lookup_lines(lk: Lookup, html_mode: bool) -> list[str]:
+    esc = html.escape if html_mode else (lambda s: s)
+    out = [lookup_line(lk, html_mode)]
+    if lk.status == "official":
+        if lk.org_kind == "regulator":
+            out.append("这是监管部门的消费者投诉维权热线。注意：监管部门不会主动打电话要求您退保、转账或缴费。")
+        else:
+            out.append("官方号码也可能被来电显示伪造：如对方要求退保转投理财、先交费用或提供验证码，请挂断后自行拨打该号码核实。")
+    elif lk.status == "reported":
+        if lk.first_reported or lk.last_reported:
+            out.append(f"首次举报：{esc(lk.first_reported or '-')}；最近举报：{esc(lk.last_reported or '-')}")
+        if lk.note:
+            out.append("备注：" + esc(lk.note))
+        out.append("请勿回拨、勿按对方要求操作。如已转账，请立即拨打 110 报警，或拨打 96110 咨询。")
+    elif lk.status == "lookalike":
+        for s in lk.similar_to[1:3]:
+            out.append(f"也与{esc(s['insurer'])} {esc(s['number'])} 相似（{esc(s['how'])}）")
+        out.append("955xx 号码大多属于银行、券商等企业，相似不代表就是诈骗号码；但它不是上面这家机构的号码。"
+                   "请以保单、官网上的官方客服电话为准。")
+    elif lk.status == "unknown":
+        if lk.kind == "mobile":
+            out.append("这是手机号码。保险公司和监管部门的官方客服不会用个人手机号联系您办理退保、理赔或贷款。")
+        out.append("未收录不代表安全。如对方自称保险公司或监管部门，请挂断后拨打官方客服核实。")
+    else:
+        out.append("请发送完整号码，例如 95519、400-xxx-xxxx 或 139xxxxxxxx。")
+    return out
+
+
+def lookup_html(lk: Lookup) -> str:
+    return "\n".join(_lookup_lines(lk, True))
+
+
+def lookup_text(lk: Lookup) -> str:
+    return "\n".join(_lookup_lines(lk, False))
+
+
+def as_dict(obj: Any) -> Any:
+    return obj.to_dict() if hasattr(obj, "to_dict") else obj

@@ -1,0 +1,251 @@
+"""Privacy: forgetting a user, purging old reports, and keeping message text and the token out of logs.
+
+Why a module of its own: issue 6 asks that the bot hold as little as possible about the people who use
+it, and that what it holds can be deleted on request (``/forgetme``) and expires by itself
+(``BOT_RETENTION_DAYS``). What the database holds about a person is, by design, only:
+
+* ``feedback``: their 有帮助 / 误报 votes, keyed by a salted hash of their Telegram id;
+* ``report_reporters``: which reports they filed (salted hash, time);
+* ``reports``: the redacted text or number they reported, with the first reporter's salted hash.
+
+The checks log (``checks``) holds counts, risk levels and pattern ids only, never who or what, so it
+is not personal data and is kept. Deleting is done with ``PRAGMA secure_delete`` (freed pages are
+zeroed, so the text does not linger in the file) and followed by a WAL checkpoint (so old page images
+holding it leave the ``-wal`` file too).
+
+Logs: :func:`install_log_guard` installs a log-record factory — the one point every log record of the
+process passes through, whatever handler finally writes it (ours, a test's caplog, a hosting
+platform's) — that blanks the arguments of the library debug messages known to carry update or reply
+contents (python-telegram-bot logs whole updates and API parameters at DEBUG) and replaces the bot
+token wherever it appears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from bot.store import user_hash, write
+
+log = logging.getLogger(__name__)
+
+#: What /forgetme and the retention purge delete; the README's "What is stored" lists the same.
+PERSONAL_TABLES = ("feedback", "report_reporters", "reports")
+
+
+@dataclass
+class ForgetResult:
+    """What :func:`forget_user` deleted (counts only)."""
+
+    feedback: int = 0
+    reports_deleted: int = 0  # reports only this user filed (pending or rejected): gone
+    reports_erased: int = 0  # approved reports only this user filed: text erased, decision kept for undo
+    reports_unlinked: int = 0  # reports others filed too: this user's link and count removed
+
+    @property
+    def total(self) -> int:
+        return self.feedback + self.reports_deleted + self.reports_erased + self.reports_unlinked
+
+    def message(self) -> str:
+        """The reply to /forgetme (Chinese)."""
+        if not self.total:
+            return ("🗑 已处理：我们没有保存任何与您有关的数据（检查的消息从不保存）。"
+                    "您的频率限制计数也已清除。")
+        parts = []
+        if self.feedback:
+            parts.append(f"反馈 {self.feedback} 条")
+        if self.reports_deleted:
+            parts.append(f"举报 {self.reports_deleted} 条（已删除）")
+        if self.reports_erased:
+            parts.append(f"已采纳的举报 {self.reports_erased} 条（原文已抹去，话术库中管理员审核过的脱敏话术保留）")
+        if self.reports_unlinked:
+            parts.append(f"与他人共同举报的 {self.reports_unlinked} 条（已去掉您的记录和计数）")
+        return ("🗑 已删除与您有关的全部数据：" + "、".join(parts) + "。频率限制计数也已清除。"
+                "检查过的消息本来就不保存。以后再使用本机器人，会被当作新用户。")
+
+
+@dataclass
+class PurgeResult:
+    """What :func:`purge_expired` removed."""
+
+    reports_deleted: int = 0
+    reports_erased: int = 0
+    links: int = 0
+    feedback: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.reports_deleted + self.reports_erased + self.links + self.feedback
+
+
+@contextlib.contextmanager
+def _secure_delete(db: sqlite_utils.Database) -> Iterator[None]:
+    """Deleted rows are overwritten with zeros (not just unlinked), for the duration of the block."""
+    prev = list(db.execute("PRAGMA secure_delete").fetchone() or [0])[0]
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA secure_delete = {int(prev)}")
+
+
+def _checkpoint(db: sqlite_utils.Database) -> None:
+    """Move the WAL into the database file and empty it, so page images holding deleted text go.
+    Best effort: with readers active a checkpoint may be partial (it then completes later)."""
+    with contextlib.suppress(Exception):
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _erase_reports(db: sqlite_utils.Database, ids: list[int]) -> tuple[int, int]:
+    """Delete pending/rejected reports in ``ids`` and erase the text of approved ones (their status and
+    outcome stay, so an admin's approval can still be undone). Returns (deleted, erased)."""
+    deleted = erased = 0
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        db.execute(f"delete from report_reporters where report_id in ({marks})", chunk)
+        erased += db.execute(
+            f"update reports set text = null, reporter_hash = null, masked = null "
+            f"where id in ({marks}) and status = 'approved'", chunk).rowcount
+        deleted += db.execute(f"delete from reports where id in ({marks}) and status != 'approved'", chunk).rowcount
+    return deleted, erased
+
+
+def forget_user(db: sqlite_utils.Database, user_id: int | str) -> ForgetResult:
+    """/forgetme: delete everything held about ``user_id`` in one transaction.
+
+    Their feedback votes go; reports only they filed are deleted (an approved one keeps only its
+    decision, without text, so the admin's change stays undoable — the script made from it is the
+    admins', and redacted); on reports others filed too, their link is removed and the count lowered."""
+    who = user_hash(db, user_id)
+    res = ForgetResult()
+    with _secure_delete(db), write(db):
+        res.feedback = db.execute("delete from feedback where user_hash = ?", [who]).rowcount
+        mine = [r["report_id"] for r in db.query(
+            "select report_id from report_reporters where reporter_hash = ?", [who])]
+        # reports whose first reporter was this user but whose link row is gone (defensive)
+        mine += [r["id"] for r in db.query("select id from reports where reporter_hash = ?", [who])
+                 if r["id"] not in mine]
+        only_mine, shared = [], []
+        for rid in dict.fromkeys(mine):
+            others = list(db.query("select reporter_hash from report_reporters where report_id = ? "
+                                   "and reporter_hash != ? order by created_at limit 1", [rid, who]))
+            (shared if others else only_mine).append((rid, others[0]["reporter_hash"] if others else None))
+        for rid, other in shared:
+            db.execute("delete from report_reporters where report_id = ? and reporter_hash = ?", [rid, who])
+            db.execute("update reports set count = max(1, coalesce(count, 1) - 1), "
+                       "reporter_hash = case when reporter_hash = ? then ? else reporter_hash end where id = ?",
+                       [who, other, rid])
+        res.reports_unlinked = len(shared)
+        res.reports_deleted, res.reports_erased = _erase_reports(db, [rid for rid, _ in only_mine])
+    _checkpoint(db)
+    log.info("forgetme: %d feedback, %d reports deleted, %d erased, %d unlinked", res.feedback,
+             res.reports_deleted, res.reports_erased, res.reports_unlinked)
+    return res
+
+
+def cutoff(days: int, now: dt.datetime | None = None) -> str:
+    """The timestamp (store.now() format) before which data has expired."""
+    t = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=max(1, int(days)))
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def purge_expired(db: sqlite_utils.Database, retention_days: int, now: dt.datetime | None = None) -> PurgeResult:
+    """``BOT_RETENTION_DAYS``: reports not reported again for ``retention_days`` are deleted (approved
+    ones lose their text and reporter, keeping the decision), with their reporter links; feedback votes
+    older than that are deleted too (the checks log's counts stay: they are nobody's data).
+    Run at start-up and daily by the bot."""
+    limit = cutoff(retention_days, now)
+    res = PurgeResult()
+    with _secure_delete(db), write(db):
+        old = [r["id"] for r in db.query(
+            "select id from reports where coalesce(last_reported_at, updated_at, created_at) < ? "
+            "and (status != 'approved' or text is not null or reporter_hash is not null)", [limit])]
+        res.reports_deleted, res.reports_erased = _erase_reports(db, old)
+        res.links = db.execute("delete from report_reporters where created_at < ?", [limit]).rowcount
+        res.feedback = db.execute("delete from feedback where at < ?", [limit]).rowcount
+    if res.total:
+        _checkpoint(db)
+        log.info("retention (%d days): %d reports deleted, %d erased, %d links, %d feedback", retention_days,
+                 res.reports_deleted, res.reports_erased, res.links, res.feedback)
+    return res
+
+
+# --- logs --------------------------------------------------------------------------------------------------
+
+#: Library log messages (by their format string) whose arguments carry update or reply contents: the
+#: message is kept (it says what happened), its arguments are blanked.
+CONTENT_MESSAGES = frozenset({
+    "Calling Bot API endpoint `%s` with parameters `%s`",
+    "Call to Bot API endpoint `%s` finished with return value `%s`",
+    "Processing update %s",
+    "Dropping pending update: %s",
+    "Webhook received data: %s",
+    'Can not load invalid JSON data: "%s"',
+    "Selecting conversation %s with state %s",
+})
+REDACTED = "<redacted>"
+TOKEN_MARK = "<TOKEN>"
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_installed = False
+
+
+def _scrub(value: Any, secrets: Iterable[str]) -> Any:
+    if isinstance(value, str):
+        for s in secrets:
+            if s in value:
+                value = value.replace(s, TOKEN_MARK)
+        return value
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    # any other object (an exception, a URL object, a dict) may carry the token in its str()
+    text = str(value)
+    return _scrub(text, secrets) if any(s in text for s in secrets) else value
+
+
+def _guard(record: logging.LogRecord) -> logging.LogRecord:
+    secrets = tuple(_secrets)
+    if record.msg in CONTENT_MESSAGES and record.args:
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        # the first argument of the API-call messages is the endpoint name: useful and never user text
+        keep = 1 if str(record.msg).startswith(("Calling Bot API", "Call to Bot API")) else 0
+        record.args = tuple(a if i < keep else REDACTED for i, a in enumerate(args))
+    if secrets:
+        if isinstance(record.msg, str):
+            record.msg = _scrub(record.msg, secrets)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_scrub(a, secrets) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _scrub(v, secrets) for k, v in record.args.items()}
+        if record.exc_info and record.exc_info[1] is not None and any(s in str(record.exc_info[1]) for s in secrets):
+            # formatters render the traceback from exc_info only when exc_text is empty: pre-render it,
+            # scrubbed (exc_info stays, so filters can still look at the exception's type)
+            formatted = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = _scrub(formatted, secrets)
+    return record
+
+
+def install_log_guard(secrets: Iterable[str] = ()) -> None:
+    """Install (once per process) the log-record factory described in the module docstring, and add
+    ``secrets`` (the bot token) to what it replaces. Idempotent and chained to any previous factory."""
+    global _installed
+    with _lock:
+        _secrets.update(s for s in secrets if s and len(s) >= 8)
+        if _installed:
+            return
+        previous: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            return _guard(previous(*args, **kwargs))
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
