@@ -8,22 +8,29 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.config import PATTERNS_DIR
+
 #: Score thresholds (0-100). Two answer thresholds, as Cofacts does: answer outright vs. "not sure".
 HIGH = 70
 MEDIUM = 45
 LOW = 20
 
-SCAM_TYPES: dict[str, str] = {
-    "surrender_for_investment": "退保理财",
-    "agent_surrender": "代理退保",
-    "fake_claim_fee": "虚假理赔收费",
-    "fake_policy_loan": "虚假保单贷款",
-    "fake_customer_service": "冒充保险客服",
-    "fake_regulator": "冒充监管部门",
-    "phishing_link": "钓鱼链接/索要验证码",
-    "medical_insurance_card": "医保卡/社保卡诈骗",
-    "other_scam": "其他常见诈骗",
-}
+def _load_types() -> tuple[dict[str, str], dict[str, str]]:
+    """The scam types and their labels, in order, from ``scam_patterns/types.yaml`` (the one place they
+    are named), and every accepted spelling (id, label, alias) → id."""
+    import yaml
+
+    data = yaml.safe_load((PATTERNS_DIR / "types.yaml").read_text(encoding="utf-8")) or {}
+    types = {str(t["id"]): str(t["label"]) for t in data.get("types") or []}
+    aliases = {}
+    for t in data.get("types") or []:
+        for name in [t["id"], t["label"], *(t.get("aliases") or [])]:
+            aliases[str(name)] = str(t["id"])
+    return types, aliases
+
+
+#: id → label, in the order the bot lists them.
+SCAM_TYPES, SCAM_TYPE_ALIASES = _load_types()
 
 LOOKUP_STATUSES = ("official", "reported", "lookalike", "unknown", "invalid")
 

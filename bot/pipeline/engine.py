@@ -16,27 +16,21 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, PATTERNS_DIR, ROOT, Settings
-from bot.model import LOW, MEDIUM, Lookup, NoticeRef, Verdict, risk_for
+from bot.model import Lookup, Verdict
 from bot.pipeline import cache, classifier
 from bot.pipeline import numbers as numbers_mod
 from bot.pipeline.cache import cache_dir
 from bot.pipeline.extract import Extracted, OrgFinder, extract
-from bot.pipeline.knowledge import Knowledge, Organization
+from bot.pipeline.knowledge import Knowledge
 from bot.pipeline.match import ScriptIndex
 from bot.pipeline.normalize import Normalized, Normalizer, basic
 from bot.pipeline.rules.index import IndexedSignalSet
 from bot.pipeline.rules.signals import Span, load_rules
+from bot.pipeline.score import MATCH_FLOOR, Scorer
 from bot.pipeline.segment import Segmenter
 from bot.store import active_patterns, connect, reported_number, seed
 
 log = logging.getLogger(__name__)
-
-#: How much a script match adds to the score: similarity 60 → 15 points, 75 → 37, 90 → 60.
-MATCH_FLOOR = 50.0
-MATCH_SLOPE = 1.5
-#: A match is reported to the user ("resembles") from this similarity on.
-MATCH_SHOW = 55.0
-
 
 class Engine:
     """Analyse messages and look numbers up. Thread-safe for reads; admin changes go through ``reload``."""
@@ -58,6 +52,7 @@ class Engine:
             _save_parts(self.cache_dir, (self.knowledge, self.normalizer, self.rules, self.orgs))
         self.segmenter = Segmenter(vocabulary, cache_dir=self.cache_dir)
         self.classifier = classifier.build(self.normalizer.canonical, self.cache_dir)
+        self.scorer = Scorer(self.knowledge)
         self.db = connect(self.db_path)
         self._lock = threading.RLock()
         seed(self.db, self.script_forms, self.number_key)
@@ -131,7 +126,7 @@ class Engine:
         v = Verdict(text=text, truncated=truncated, traditional=norm.traditional)
         if not any(c.isalnum() for c in norm.text):
             v.empty = True
-            v.advice = self._safe_advice([])
+            v.advice = self.scorer.safe_advice([])
             return v
         ex, lookups, features = self._evidence(b, norm)
         fired = self.signals.evaluate(norm, features)
@@ -144,7 +139,7 @@ class Engine:
             index = self.index
         # a match below MATCH_FLOOR adds nothing to the score and is not shown: don't re-rank for it
         matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
-        return self._verdict(v, norm, ex, lookups, fired, matches)
+        return self.scorer.verdict(v, ex, lookups, fired, matches)
 
     def contexts(self, text: str) -> list[str]:
         """How a message speaks: the ``contexts:`` of signals.yaml that hold for it (asking, warning…). The
@@ -205,76 +200,6 @@ class Engine:
                 feats[key].append((f.start, f.end))
         return feats
 
-    def _verdict(self, v: Verdict, norm: Normalized, ex: Extracted, lookups: list[Lookup], fired, matches) -> Verdict:
-        v.signals = fired
-        v.numbers = lookups
-        v.urls = [str(f.value) for f in ex.urls]
-        v.amounts = [str(f.value) for f in ex.amounts]
-        v.percents = sorted({float(f.value) for f in ex.percents})
-        orgs = _unique_orgs(ex)
-        v.insurers = [o.name for o in orgs]
-        shown = [m for m in matches if m.similarity >= MATCH_SHOW]
-        best = matches[0].similarity if matches else 0.0
-        score = sum(s.weight for s in fired) + max(0.0, best - MATCH_FLOOR) * MATCH_SLOPE
-        if any(lk.status == "reported" for lk in lookups):
-            score += 50
-        v.score = max(0.0, min(100.0, score))
-        v.risk = risk_for(v.score)
-        v.matches = shown if v.score >= LOW else []
-        # the types the evidence points to also choose the notices of a low-risk ("not sure") answer
-        types = self._types(v, shown, fired, lookups) if v.score >= LOW else []
-        v.scam_types = types if v.score >= MEDIUM else []
-        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.url) for n in self.knowledge.notices_for(types)]
-        v.advice = self._advice(v, orgs) if v.score >= MEDIUM else self._safe_advice(orgs)
-        return v
-
-    @staticmethod
-    def _types(v: Verdict, matches, fired, lookups) -> list[str]:
-        """The scam types the evidence points to, strongest first. A signal shared by several types
-        spreads its weight over them, and a type needs at least half the leading type's weight, so a
-        generic signal ("urgency") does not add unrelated types to the answer."""
-        weight: dict[str, float] = defaultdict(float)
-        for m in matches:
-            weight[m.scam_type] += max(0.0, m.similarity - MATCH_FLOOR) * MATCH_SLOPE
-        for s in fired:
-            if s.weight > 0 and s.scam_types:
-                for t in s.scam_types:
-                    weight[t] += s.weight / len(s.scam_types)
-        for lk in lookups:
-            for t in lk.scam_types:
-                weight[t] += 50
-        ranked = sorted(weight.items(), key=lambda kv: -kv[1])
-        if not ranked:
-            return []
-        top = ranked[0][1]
-        return [t for t, w in ranked if w > 0 and w >= 0.5 * top][:3]
-
-    def _hotline_line(self, orgs: list[Organization]) -> str:
-        adv = self.knowledge.advice
-        for o in orgs:
-            h = o.hotline()
-            if o.kind == "insurer" and h:
-                tpl = str(adv.get("hotline_template") or "挂断后自行拨打{insurer}官方客服电话 {number} 核实")
-                return tpl.format(insurer=o.name, number=h.number)
-        return str(adv.get("no_insurer_hotline") or "挂断后自行拨打保单上所载保险公司的官方客服电话核实")
-
-    def _advice(self, v: Verdict, orgs: list[Organization]) -> list[str]:
-        adv = self.knowledge.advice
-        lines = [self._hotline_line(orgs)]
-        by_type = adv.get("by_type") or {}
-        for t in v.scam_types[:2]:
-            lines.extend(str(x) for x in (by_type.get(t) or [])[:2])
-        lines.extend(str(x) for x in adv.get("general") or [])
-        return _dedupe(lines)[:7]
-
-    def _safe_advice(self, orgs: list[Organization]) -> list[str]:
-        adv = self.knowledge.advice
-        lines = [str(x) for x in adv.get("safe") or []]
-        if orgs:
-            lines.insert(0, self._hotline_line(orgs))
-        return _dedupe(lines)[:4]
-
-
 # --- start-up cache ----------------------------------------------------------------------------------------
 # Building the knowledge, the normalizer's rewrite tables (pinyin spellings of every key word: pypinyin) and
 # the rules costs more than loading jieba. Their result is pickled, keyed by a fingerprint of every input:
@@ -312,15 +237,3 @@ def _load_parts(folder: Path | None):
 
 def _save_parts(folder: Path | None, parts) -> None:
     cache.save(folder, "engine-parts", _parts_key(), parts)
-
-
-def _unique_orgs(ex: Extracted) -> list[Organization]:
-    out: list[Organization] = []
-    for f in ex.orgs:
-        if f.value not in out:
-            out.append(f.value)
-    return out
-
-
-def _dedupe(lines: list[str]) -> list[str]:
-    return list(dict.fromkeys(x for x in lines if x))

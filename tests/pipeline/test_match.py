@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.pipeline import match as match_mod
-from bot.pipeline.engine import MATCH_SHOW, Engine
+from bot.pipeline.engine import Engine
+from bot.pipeline.score import MATCH_SHOW
 from bot.pipeline.match import ScriptIndex
 
 STORED = "您的分红险收益太低了，建议您先办理退保，把钱转入我们公司年化10%的保本理财产品，退保损失由公司全额补偿"
