@@ -126,6 +126,19 @@ class Verdict:
     insurers: list[str] = field(default_factory=list)
     amounts: list[str] = field(default_factory=list)
     percents: list[float] = field(default_factory=list)
+    #: The one scam type the answer is about (notices and advice follow it); "" when not a scam.
+    primary_type: str = ""
+    #: The short answer: one plain sentence saying what this is, and the first thing to do.
+    summary: str = ""
+    action: str = ""
+    #: How the message reached the user (sms / call / ad / chat) and what the user says already happened
+    #: (contacted / gave_info / transferred / surrendered / remote_app), as far as the text tells.
+    channel: str = ""
+    stage: str = "contacted"
+    #: Where a Traditional-script message reads as from: "TW", "HK" or "" (replies use that region's forms).
+    region: str = ""
+    #: Spans of the user's text to highlight (evidence widened to whole words), in order.
+    highlights: list[tuple[int, int]] = field(default_factory=list)
     truncated: bool = False
     traditional: bool = False  # the user wrote Traditional characters: reply in kind
     empty: bool = False  # nothing analysable (empty, only emoji/control characters)

@@ -49,9 +49,18 @@ def _fix(row: dict[str, Any], label: str | None) -> dict[str, Any]:
     return row
 
 
-def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0) -> dict[str, Any]:
+def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0,
+             by: Iterable[str] = ()) -> dict[str, Any]:
+    """Precision, recall and false-positive rate over labeled rows, overall and per slice (hard rows,
+    each scam type, tags; with ``by``: each source site and/or script, Simplified or Traditional); for
+    scam rows caught, how often the answer's primary type is the row's type, the confusions, and the
+    longest short answer."""
+    by = set(by)
     tally: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
     misses: list[dict[str, Any]] = []
+    primary: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    confusions: Counter[tuple[str, str]] = Counter()
+    longest_short = 0
     for row in rows:
         if row["label"] not in ("scam", "legit"):
             continue
@@ -60,24 +69,51 @@ def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0) ->
         scam = row["label"] == "scam"
         cell = "tp" if scam and pred else "fn" if scam else "fp" if pred else "tn"
         keys = ["all"]
-        if scam and row.get("type"):
-            keys.append("type:" + str(row["type"]))
+        want = SCAM_TYPE_ALIASES.get(str(row.get("type") or ""), str(row.get("type") or ""))
+        if scam and want:
+            keys.append("type:" + want)
         if row.get("hard"):
             keys.append("hard")
         keys += ["tag:" + str(t) for t in row.get("tags") or []]
+        if "source" in by:
+            keys.append("source:" + _site(str(row.get("source") or "")))
+        if "script" in by:
+            keys.append("script:" + ("Traditional" if v.traditional else "Simplified"))
         for k in keys:
             tally[k][cell] += 1
+        if cell == "tp":
+            longest_short = max(longest_short, len(render.verdict_short_text(v)))
+            if want:
+                primary[want][1] += 1
+                primary[want][0] += v.primary_type == want
+                if v.primary_type != want:
+                    confusions[(want, v.primary_type)] += 1
         if cell in ("fn", "fp") and len(misses) < errors:
             misses.append({"error": cell, "label": row["label"], "type": row.get("type"), "risk": v.risk,
                            "score": round(v.score), "text": row["text"][:160],
                            "signals": [s.name for s in v.signals],
                            "match": v.matches[0].similarity if v.matches else None})
-    return {"metrics": {k: _metrics(c) for k, c in sorted(tally.items(), key=_order)}, "errors": misses}
+    total = [sum(x[0] for x in primary.values()), sum(x[1] for x in primary.values())]
+    return {"metrics": {k: _metrics(c) for k, c in sorted(tally.items(), key=_order)}, "errors": misses,
+            "primary_type": {"all": _share(total), **{t: _share(x) for t, x in sorted(primary.items())}},
+            "confusions": [{"type": a, "answered": b, "count": n} for (a, b), n in confusions.most_common(10)],
+            "longest_short_answer": longest_short}
+
+
+def _share(x: list[int]) -> dict[str, Any]:
+    return {"correct": x[0], "of": x[1], "accuracy": round(x[0] / x[1], 4) if x[1] else None}
+
+
+def _site(url: str) -> str:
+    """A row's source page, as its site (the host without www.)."""
+    host = urlsplit(url).hostname or url or "-"
+    return host.removeprefix("www.")
 
 
 def _order(kv):
     k = kv[0]
-    return (0 if k == "all" else 1 if k == "hard" else 2 if k.startswith("type:") else 3, k)
+    rank = {"all": 0, "hard": 1}.get(k, 2 if k.startswith("type:") else 4 if k.startswith(("source:", "script:")) else 3)
+    return (rank, k)
 
 
 def _metrics(c: dict[str, int]) -> dict[str, Any]:
@@ -97,6 +133,15 @@ def format_report(result: dict[str, Any]) -> str:
     lines = [f"{'slice':34} {'scam':>5} {'legit':>6} {'precision':>9} {'recall':>7} {'FPR':>7}"]
     for k, m in result["metrics"].items():
         lines.append(f"{k:34} {m['scam']:5d} {m['legit']:6d} {pct(m['precision']):>9} {pct(m['recall']):>7} {pct(m['fpr']):>7}")
+    pt = result.get("primary_type") or {}
+    if pt.get("all", {}).get("of"):
+        lines.append("")
+        lines.append(f"{'primary type (caught scams)':34} {'right':>5} {'of':>6} {'accuracy':>9}")
+        for t, x in pt.items():
+            lines.append(f"{t:34} {x['correct']:5d} {x['of']:6d} {pct(x['accuracy']):>9}")
+        for c in result.get("confusions") or []:
+            lines.append(f"  confused: {c['type']} → {c['answered'] or '-'} ×{c['count']}")
+        lines.append(f"longest short answer: {result.get('longest_short_answer', 0)} characters")
     for e in result["errors"]:
         lines.append(f"  {e['error']} [{e['type'] or e['label']}] {e['risk']}/{e['score']} {e['signals']} {e['text']}")
     return "\n".join(lines)

@@ -126,7 +126,7 @@ class Engine:
         v = Verdict(text=text, truncated=truncated, traditional=norm.traditional)
         if not any(c.isalnum() for c in norm.text):
             v.empty = True
-            v.advice = self.scorer.safe_advice([])
+            v.advice = self.scorer.safe_advice(v, [])
             return v
         ex, lookups, features = self._evidence(b, norm)
         fired = self.signals.evaluate(norm, features)
@@ -139,7 +139,10 @@ class Engine:
             index = self.index
         # a match below MATCH_FLOOR adds nothing to the score and is not shown: don't re-rank for it
         matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
-        return self.scorer.verdict(v, ex, lookups, fired, matches)
+        v = self.scorer.verdict(v, norm.text, ex, lookups, fired, matches)
+        if v.risk != "none":
+            v.highlights = self.segmenter.widen(evidence_spans(v), v.text)
+        return v
 
     def contexts(self, text: str) -> list[str]:
         """How a message speaks: the ``contexts:`` of signals.yaml that hold for it (asking, warning…). The
@@ -237,3 +240,10 @@ def _load_parts(folder: Path | None):
 
 def _save_parts(folder: Path | None, parts) -> None:
     cache.save(folder, "engine-parts", _parts_key(), parts)
+
+
+def evidence_spans(v: Verdict) -> set[tuple[int, int]]:
+    """Where in the user's text the evidence is: the positive rules' and the matched scripts' spans."""
+    spans = {(e.start, e.end) for s in v.signals if s.weight > 0 for e in s.evidence if e.end > e.start}
+    spans |= {(e.start, e.end) for m in v.matches for e in m.evidence if e.end > e.start}
+    return spans

@@ -49,12 +49,14 @@ class Notice:
     title: str
     issuer: str
     date: str
-    url: str
+    url: str  # the page the facts were read on (provenance; may be a reprint): never shown as the link
     scam_types: list[str] = field(default_factory=list)
     summary: str = ""
     steps: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: The notice on its issuer's own website, over https — the only address shown to users ("" if unknown).
+    link: str = ""
 
 
 def _digits(s: Any) -> str:
@@ -74,13 +76,14 @@ class Knowledge:
     organizations: list[Organization]
     notices: list[Notice]
     advice: dict[str, Any]
+    regions: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Knowledge:
         orgs = [_org(o) for o in (_load_yaml(directory / "insurers.yaml").get("organizations") or [])]
         notices = [_notice(n) for n in (_load_yaml(directory / "notices.yaml").get("notices") or [])]
         advice = _load_yaml(directory / "advice.yaml")
-        return cls(orgs, notices, advice)
+        return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"))
 
     def __post_init__(self) -> None:
         self.by_id = {o.id: o for o in self.organizations}
@@ -179,4 +182,5 @@ def _notice(n: dict[str, Any]) -> Notice:
         steps=[str(s) for s in n.get("steps") or []],
         advice=[str(s) for s in n.get("advice") or []],
         sources=[str(s) for s in n.get("sources") or []],
+        link=str(n.get("link") or ""),
     )

@@ -7,6 +7,7 @@ what a match is worth, what a reported number adds, which types an answer names 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from bot.model import LOW, MEDIUM, Lookup, Match, NoticeRef, SignalHit, Verdict, risk_for
@@ -27,9 +28,14 @@ class Scorer:
 
     def __init__(self, knowledge: Knowledge):
         self.knowledge = knowledge
+        action = knowledge.advice.get("action") or {}
+        self.stages = [(str(st["id"]), _patterns(st.get("when")), st) for st in action.get("stages") or []]
+        self.channels = [(str(c["id"]), _patterns(c.get("when"))) for c in action.get("channels") or []]
+        regions = (knowledge.regions or {}).get("regions") or {}
+        self.region_cues = {r: [str(c).lower() for c in d.get("cues") or []] for r, d in regions.items()}
 
-    def verdict(self, v: Verdict, ex: Extracted, lookups: list[Lookup], fired: list[SignalHit],
-                matches: list[Match]) -> Verdict:
+    def verdict(self, v: Verdict, norm_text: str, ex: Extracted, lookups: list[Lookup],
+                fired: list[SignalHit], matches: list[Match]) -> Verdict:
         """Fill ``v`` (text and flags already set) from the evidence; returns it."""
         v.signals = fired
         v.numbers = lookups
@@ -46,61 +52,161 @@ class Scorer:
         v.score = max(0.0, min(100.0, score))
         v.risk = risk_for(v.score)
         v.matches = shown if v.score >= LOW else []
+        v.channel = self.channel(norm_text, ex)
+        v.stage = self.stage(norm_text)
+        if v.traditional:
+            v.region = self.region(norm_text)
         # the types the evidence points to also choose the notices of a low-risk ("not sure") answer
-        types = scam_types(shown, fired, lookups) if v.score >= LOW else []
+        types = answer_types(shown, fired, lookups) if v.score >= LOW else []
         v.scam_types = types if v.score >= MEDIUM else []
-        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.url) for n in self.knowledge.notices_for(types)]
-        v.advice = self.advice(v, orgs) if v.score >= MEDIUM else self.safe_advice(orgs)
+        v.primary_type = v.scam_types[0] if v.scam_types else ""
+        notices = self.knowledge.notices_for(types[:1])[:2 if len(types) < 2 else 1]
+        for t in types[1:2]:
+            notices += [n for n in self.knowledge.notices_for([t], limit=1) if n not in notices]
+        v.notices = [NoticeRef(n.id, n.title, n.issuer, n.date, n.link) for n in notices]
+        genuine = self.genuine_official(v, lookups)
+        v.summary = self.summary(v, orgs, genuine)
+        v.action = self.first_action(v, orgs, genuine)
+        v.advice = self.advice(v, orgs) if v.score >= MEDIUM else self.safe_advice(v, orgs, genuine)
         return v
 
-    def hotline_line(self, orgs: list[Organization]) -> str:
+    # --- the short answer ---------------------------------------------------------------------------
+
+    def channel(self, text: str, ex: Extracted) -> str:
+        """How the message came: the user describing a call, an SMS, an ad, or a chat message."""
+        low = text.lower()
+        for cid, pats in self.channels:
+            if any(p.search(low) for p in pats):
+                return cid
+        return "sms" if ex.urls else "chat"
+
+    def stage(self, text: str) -> str:
+        """What the user says already happened; "contacted" when nothing more."""
+        low = text.lower()
+        for sid, pats, _ in self.stages:
+            if any(p.search(low) for p in pats):
+                return sid
+        return "contacted"
+
+    def region(self, text: str) -> str:
+        """TW or HK for a Traditional message with that region's words; "" when none."""
+        low = text.lower()
+        counts = {r: sum(1 for c in cues if c in low) for r, cues in self.region_cues.items()}
+        best = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
+        return best[0] if best[1] else ""
+
+    def genuine_official(self, v: Verdict, lookups: list[Lookup]) -> Lookup | None:
+        """A not-flagged message whose only number is an insurer's official line, with no link."""
+        if v.score >= LOW or v.urls or not lookups:
+            return None
+        if all(lk.status == "official" for lk in lookups) and lookups[0].org_kind in ("insurer", ""):
+            return lookups[0]
+        return None
+
+    def summary(self, v: Verdict, orgs: list[Organization], genuine: Lookup | None) -> str:
+        """One plain sentence: what this is, and who is impersonated."""
+        cfg = self.knowledge.advice.get("summary") or {}
+        if genuine is not None:
+            return str(cfg.get("official_genuine", "")).format(number=genuine.normalized, org=genuine.insurer or "")
+        if v.risk in ("none", "low"):
+            return str(cfg.get(v.risk, ""))
+        kind = (cfg.get("by_type") or {}).get(v.primary_type) or {}
+        named = next((o for o in orgs if o.kind in ("insurer", "regulator")), None)
+        who = f"冒充{named.name}、" if named is not None else str(kind.get("who_default", ""))
+        tpl = cfg.get("scam_template" if v.risk == "high" else "medium_template", "")
+        return str(tpl).format(who=who, what=str(kind.get("what", "")))
+
+    def hotline(self, v: Verdict, orgs: list[Organization]) -> str:
         """Call the named insurer's own hotline (or the one printed on the policy)."""
-        adv = self.knowledge.advice
+        action = self.knowledge.advice.get("action") or {}
         for o in orgs:
             h = o.hotline()
             if o.kind == "insurer" and h:
-                tpl = str(adv.get("hotline_template") or "挂断后自行拨打{insurer}官方客服电话 {number} 核实")
-                return tpl.format(insurer=o.name, number=h.number)
-        return str(adv.get("no_insurer_hotline") or "挂断后自行拨打保单上所载保险公司的官方客服电话核实")
+                return str(action.get("hotline", "")).format(insurer=o.name, number=h.number)
+        local = ((self.knowledge.advice.get("region") or {}).get(v.region) or {}).get("hotline_unknown")
+        return str(local or action.get("hotline_unknown", ""))
+
+    def first_action(self, v: Verdict, orgs: list[Organization], genuine: Lookup | None) -> str:
+        """The one thing to do now: by what already happened, else by how the message came."""
+        action = self.knowledge.advice.get("action") or {}
+        if genuine is not None:
+            return str(action.get("official_genuine", "")).format(org=genuine.insurer or "", number=genuine.normalized)
+        if v.risk == "none":
+            return ""
+        stage = next((st for sid, _, st in self.stages if sid == v.stage), None)
+        if stage is not None and v.risk in ("high", "medium"):
+            return str(stage.get("first", ""))
+        if v.risk == "low":
+            return str(action.get("low", "")).format(hotline=self.hotline(v, orgs))
+        by_channel = action.get("by_channel") or {}
+        channel = "sms_link" if v.channel == "sms" and v.urls else v.channel
+        tpl = by_channel.get(channel) or by_channel.get("chat", "")
+        return str(tpl).format(hotline=self.hotline(v, orgs))
+
+    # --- the folded-away advice ---------------------------------------------------------------------
 
     def advice(self, v: Verdict, orgs: list[Organization]) -> list[str]:
-        """What to do about a message treated as a scam: the hotline first, then the types' own advice."""
+        """What to do about a message treated as a scam: the first action, the stage's next steps, the
+        primary type's own advice (and a secondary type's first line), then the general lines."""
         adv = self.knowledge.advice
-        lines = [self.hotline_line(orgs)]
+        lines = [v.action]
+        stage = next((st for sid, _, st in self.stages if sid == v.stage), None)
+        if stage is not None:
+            lines.extend(str(x) for x in stage.get("more") or [])
         by_type = adv.get("by_type") or {}
-        for t in v.scam_types[:2]:
-            lines.extend(str(x) for x in (by_type.get(t) or [])[:2])
-        lines.extend(str(x) for x in adv.get("general") or [])
+        lines.extend(str(x) for x in (by_type.get(v.primary_type) or [])[:2])
+        for t in v.scam_types[1:2]:
+            lines.extend(str(x) for x in (by_type.get(t) or [])[:1])
+        general = [str(x) for x in adv.get("general") or []]
+        if v.channel != "call":  # "hang up" only where there is a call to hang up
+            general = [g for g in general if "挂断" not in g]
+        lines.extend(general)
+        local = ((adv.get("region") or {}).get(v.region) or {}).get("report")
+        if local:
+            lines.append(str(local))
         return dedupe(lines)[:7]
 
-    def safe_advice(self, orgs: list[Organization]) -> list[str]:
+    def safe_advice(self, v: Verdict, orgs: list[Organization], genuine: Lookup | None = None) -> list[str]:
         """The general precautions given with a low-risk or empty answer."""
         adv = self.knowledge.advice
-        lines = [str(x) for x in adv.get("safe") or []]
-        if orgs:
-            lines.insert(0, self.hotline_line(orgs))
+        lines = [v.action] if v.action else []
+        lines.extend(str(x) for x in adv.get("safe") or [])
+        if genuine is not None:
+            lines = [x for x in lines if "挂断" not in x]
         return dedupe(lines)[:4]
 
 
-def scam_types(matches: list[Match], fired: list[SignalHit], lookups: list[Lookup]) -> list[str]:
-    """The scam types the evidence points to, strongest first. A signal shared by several types
-    spreads its weight over them, and a type needs at least half the leading type's weight, so a
-    generic signal ("urgency") does not add unrelated types to the answer."""
+def _patterns(items: list[str] | None) -> list[re.Pattern[str]]:
+    return [re.compile(str(p)) for p in items or []]
+
+
+def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Lookup]) -> list[str]:
+    """The scam types the evidence points to, the primary one first. A signal shared by several types
+    spreads its weight over them; a further type needs at least half the leading type's weight AND
+    evidence of its own (a script of that type, a reported number, or a rule about that type alone),
+    so a generic signal ("urgency", "a private account") does not add unrelated types to the answer."""
     weight: dict[str, float] = defaultdict(float)
+    own: set[str] = set()
     for m in matches:
-        weight[m.scam_type] += max(0.0, m.similarity - MATCH_FLOOR) * MATCH_SLOPE
+        gain = max(0.0, m.similarity - MATCH_FLOOR) * MATCH_SLOPE
+        weight[m.scam_type] += gain
+        if gain > 0:
+            own.add(m.scam_type)
     for s in fired:
         if s.weight > 0 and s.scam_types:
             for t in s.scam_types:
                 weight[t] += s.weight / len(s.scam_types)
+            if len(s.scam_types) == 1:
+                own.add(s.scam_types[0])
     for lk in lookups:
         for t in lk.scam_types:
             weight[t] += REPORTED_NUMBER_POINTS
+            own.add(t)
     ranked = sorted(weight.items(), key=lambda kv: -kv[1])
-    if not ranked:
+    if not ranked or ranked[0][1] <= 0:
         return []
     top = ranked[0][1]
-    return [t for t, w in ranked if w > 0 and w >= 0.5 * top][:3]
+    return [ranked[0][0]] + [t for t, w in ranked[1:] if t in own and w >= 0.5 * top][:2]
 
 
 def unique_orgs(ex: Extracted) -> list[Organization]:

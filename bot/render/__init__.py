@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -21,20 +22,31 @@ LOOKUP_BADGES = {
     "unknown": "❔ 未收录",
     "invalid": "❌ 号码无效",
 }
-#: Telegram's message limit is 4,096 characters; replies are kept under it with room to spare.
-TELEGRAM_LIMIT = 4000
 SNIPPET = 600
 
 
-@lru_cache(maxsize=1)
-def _s2t():
+@lru_cache(maxsize=4)
+def _converter(config: str):
     import opencc
 
-    return opencc.OpenCC("s2t")
+    return opencc.OpenCC(config)
 
 
-def to_traditional(text: str) -> str:
-    return _s2t().convert(text)
+#: OpenCC configurations per reader region (knowledge/regions.yaml says which words mark a region).
+REGION_OPENCC = {"TW": "s2twp", "HK": "s2hk", "": "s2tw"}
+
+
+def to_traditional(text: str, region: str = "") -> str:
+    """Simplified → the Traditional forms readers in ``region`` use (Taiwan: s2twp; Hong Kong: s2hk;
+    unknown: Taiwan standard characters, s2tw — never the mainland-style 認爲/覈實/開啓 of plain s2t)."""
+    return _converter(REGION_OPENCC.get(region, "s2tw")).convert(text)
+
+
+def to_reader(text: str, v: Verdict, region: str = "") -> str:
+    """The reply in the reader's script: Traditional when they wrote it (or their client asks for it)."""
+    if v.traditional or region:
+        return to_traditional(text, region or v.region)
+    return text
 
 
 def verdict_json(v: Verdict) -> str:
@@ -49,17 +61,29 @@ def type_names(types: list[str]) -> str:
     return "、".join(SCAM_TYPES.get(t, t) for t in types)
 
 
+def defang(text: str, urls: list[str]) -> str:
+    """Links shown back to the user are made untappable: ``pa-lipei[.]cc``, ``hxxps://``."""
+    for u in sorted(set(urls), key=len, reverse=True):
+        if u and u in text:
+            safe = re.sub(r"^http", "hxxp", u, flags=re.I).replace(".", "[.]")
+            text = text.replace(u, safe)
+    return text
+
+
 def _highlight(v: Verdict, mark: tuple[str, str], esc) -> str:
-    """The user's text with every evidence span marked; long texts are cut around the evidence."""
-    spans = sorted({(e.start, e.end) for s in v.signals if s.weight > 0 for e in s.evidence if e.end > e.start}
-                   | {(e.start, e.end) for m in v.matches for e in m.evidence if e.end > e.start})
-    merged: list[list[int]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
+    """The user's text with the evidence marked (whole words: see ``Verdict.highlights``), links
+    defanged; long texts are cut around the evidence."""
+    merged = [list(x) for x in v.highlights]
     text = v.text
+    # a highlight that touches a link covers the whole link, so the link is defanged in one piece
+    for u in v.urls:
+        start = text.find(u)
+        while u and start >= 0:
+            end = start + len(u)
+            for m in merged:
+                if m[0] < end and start < m[1]:
+                    m[0], m[1] = min(m[0], start), max(m[1], end)
+            start = text.find(u, end)
     lo, hi = 0, len(text)
     if len(text) > SNIPPET:
         first = merged[0][0] if merged else 0
@@ -67,53 +91,70 @@ def _highlight(v: Verdict, mark: tuple[str, str], esc) -> str:
         hi = min(len(text), lo + SNIPPET)
     out, pos = [], lo
     for a, b in merged:
-        if b <= lo or a >= hi:
+        if b <= lo or a >= hi or a < pos:
             continue
         a, b = max(a, lo), min(b, hi)
-        out.append(esc(text[pos:a]))
-        out.append(mark[0] + esc(text[a:b]) + mark[1])
+        out.append(esc(defang(text[pos:a], v.urls)))
+        out.append(mark[0] + esc(defang(text[a:b], v.urls)) + mark[1])
         pos = b
-    out.append(esc(text[pos:hi]))
+    out.append(esc(defang(text[pos:hi], v.urls)))
     body = "".join(out)
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")
 
 
-def _lines(v: Verdict, html_mode: bool) -> list[str]:
+def short_lines(v: Verdict, html_mode: bool) -> list[str]:
+    """The short answer: the badge, one sentence on what this is, the one thing to do (and at most two
+    more items). What a person on a phone reads first; at most ~300 characters."""
     esc = html.escape if html_mode else (lambda s: s)
-    b = (lambda s: f"<b>{esc(s)}</b>") if html_mode else (lambda s: s)
-    out = [f"{BADGES[v.risk]}（风险分 {round(v.score)}/100）"]
+    b = (lambda s: f"<b>{esc(s)}</b>") if html_mode else esc
+    out = [b(BADGES[v.risk])]
     if v.empty:
         out.append("没有收到可分析的文字。请把可疑短信的文字、或对方电话里说的话转发/粘贴给我。")
         return out
+    if v.summary:
+        out.append(esc(v.summary))
+    if v.action:
+        out.append("👉 " + b(v.action))
+    if v.is_scam:
+        for extra in [a for a in v.advice if a != v.action][:2]:
+            out.append("• " + esc(extra))
     if v.truncated:
-        out.append("（消息过长，只分析了前面的部分。）")
+        out.append(esc("（消息过长，只分析了前面的部分。）"))
+    return out
+
+
+def detail_lines(v: Verdict, html_mode: bool) -> list[str]:
+    """Everything after the short answer: why (the rules and the user's own words), the numbers, the
+    official notices and the further advice. Folded away in Telegram."""
+    esc = html.escape if html_mode else (lambda s: s)
+    b = (lambda s: f"<b>{esc(s)}</b>") if html_mode else esc
+    out: list[str] = []
+    if v.empty:
+        return out
+    reasons = [s for s in v.signals if s.weight > 0] if v.risk != "none" else []
     if v.scam_types:
         out.append(b("疑似：") + esc(type_names(v.scam_types)))
-    elif v.risk == "low":
-        out.append("有个别可疑说法，但不足以判断为诈骗。不确定时，请按下面的方法自行核实。")
-    if v.matches:
-        m = v.matches[0]
-        out.append(b("相似的已知诈骗话术") + esc(f"（#{m.pattern_id}，相似度 {round(m.similarity)}%）：")
-                   + esc(_short(m.script, 80)))
-    reasons = [s for s in v.signals if s.weight > 0]
     if reasons:
-        out.append(b("可疑之处："))
-        for s in reasons[:6]:
-            out.append("• " + esc(s.label) + ("：" + esc(s.explanation) if s.explanation else ""))
-    if v.risk != "none" and (reasons or v.matches):
-        mark = ("<u><b>", "</b></u>") if html_mode else ("【", "】")
-        out.append(b("原文中的可疑说法：") + "\n" + _highlight(v, mark, esc))
+        out.append(b("为什么这样判断："))
+        out.extend("• " + esc(s.label) + ("：" + esc(s.explanation) if s.explanation else "") for s in reasons[:4])
+    if v.matches and v.risk != "none":
+        out.append(b("和已知的诈骗话术很像：") + esc(defang(_short(v.matches[0].script, 80), v.urls)))
+    if v.risk != "none" and v.highlights:
+        mark = ("<u><b>", "</b></u>") if html_mode else ("«", "»")
+        out.append(b("您收到的内容（可疑说法已标出）：") + "\n" + _highlight(v, mark, esc))
     for lk in v.numbers:
         if lk.status != "unknown" or v.risk in ("high", "medium"):
             out.append(lookup_line(lk, html_mode))
     if v.notices:
         out.append(b("官方风险提示："))
         for n in v.notices:
-            link = f'<a href="{esc(n.url)}">{esc(n.title)}</a>' if html_mode and n.url else esc(n.title)
-            out.append(f"• {link}（{esc(n.issuer)}，{esc(n.date)}）" + ("" if html_mode or not n.url else f" {n.url}"))
-    if v.advice:
-        out.append(b("建议："))
-        out.extend(f"{i}. {esc(a)}" for i, a in enumerate(v.advice, 1))
+            title = f'<a href="{esc(n.url)}">{esc(n.title)}</a>' if html_mode and n.url else esc(n.title)
+            meta = "，".join(x for x in (n.issuer, n.date) if x)
+            out.append(f"• {title}（{esc(meta)}）" + ("" if html_mode or not n.url else f" {n.url}"))
+    rest = [a for a in v.advice if a != v.action][2 if v.is_scam else 0:]
+    if rest:
+        out.append(b("更多建议："))
+        out.extend("• " + esc(a) for a in rest)
     return out
 
 
@@ -122,26 +163,41 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _finish(lines: list[str], traditional: bool, limit: int) -> str:
-    text = "\n".join(lines)
-    if traditional:
-        text = to_traditional(text)
-    while len(text) > limit and len(lines) > 2:
-        lines = lines[:-1]
-        text = "\n".join(lines)
-        if traditional:
-            text = to_traditional(text)
+def _fit(short: list[str], details: list[str], limit: int, join) -> str:
+    """The reply within ``limit`` characters: details are dropped from the end first."""
+    text = join(short, details)
+    while len(text) > limit and details:
+        details = details[:-1]
+        text = join(short, details)
     return text[:limit]
 
 
-def verdict_html(v: Verdict) -> str:
-    """The Telegram reply (parse_mode HTML), under Telegram's 4,096-character limit."""
-    return _finish(_lines(v, True), v.traditional, TELEGRAM_LIMIT)
+def verdict_short_html(v: Verdict, region: str = "") -> str:
+    """Only the short answer (group chats, inline results)."""
+    return to_reader("\n".join(short_lines(v, True)), v, region)
 
 
-def verdict_text(v: Verdict) -> str:
-    """The terminal reply: the same content, plain text."""
-    return _finish(_lines(v, False), v.traditional, 100_000)
+def verdict_html(v: Verdict, limit: int = 100_000, region: str = "") -> str:
+    """The Telegram reply (parse_mode HTML): the short answer, then the details in an expandable quote.
+    ``limit``: the face's message size limit."""
+    def join(short: list[str], details: list[str]) -> str:
+        body = "\n".join(short)
+        if details:
+            body += "\n<blockquote expandable>" + "\n".join(details) + "</blockquote>"
+        return to_reader(body, v, region)
+    return _fit(short_lines(v, True), detail_lines(v, True), limit, join)
+
+
+def verdict_short_text(v: Verdict, region: str = "") -> str:
+    """Only the short answer, plain text (``check --short``)."""
+    return to_reader("\n".join(short_lines(v, False)), v, region)
+
+
+def verdict_text(v: Verdict, region: str = "") -> str:
+    """The terminal reply: the short answer, a blank line, then the details."""
+    def join(short: list[str], details: list[str]) -> str:
+        return to_reader("\n".join(short) + ("\n\n" + "\n".join(details) if details else ""), v, region)
+    return _fit(short_lines(v, False), detail_lines(v, False), 100_000, join)
 
 
 def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
