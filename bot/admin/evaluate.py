@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from bot import render
+from bot.model import SCAM_TYPE_ALIASES
 from bot.pipeline.engine import Engine
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from bot.pipeline import match as match_mod
 from bot.pipeline.engine import Engine
-from bot.pipeline.score import MATCH_SHOW
 from bot.pipeline.match import ScriptIndex
+from bot.pipeline.score import MATCH_SHOW
 
 STORED = "您的分红险收益太低了，建议您先办理退保，把钱转入我们公司年化10%的保本理财产品，退保损失由公司全额补偿"
 REWORDED = "你那份分红险的收益实在太低，不如退保吧，钱转到我们年化10%保本理财，退保的损失公司给你全额补偿。"
