@@ -32,6 +32,17 @@ def _load_types() -> tuple[dict[str, str], dict[str, str]]:
 #: id → label, in the order the bot lists them.
 SCAM_TYPES, SCAM_TYPE_ALIASES = _load_types()
 
+
+def _load_cues() -> dict[str, tuple[str, ...]]:
+    import yaml
+
+    data = yaml.safe_load((PATTERNS_DIR / "types.yaml").read_text(encoding="utf-8")) or {}
+    return {str(t["id"]): tuple(str(c) for c in t.get("cues") or []) for t in data.get("types") or []}
+
+
+#: id → the words that name the type's subject (see types.yaml).
+SCAM_TYPE_CUES = _load_cues()
+
 LOOKUP_STATUSES = ("official", "reported", "lookalike", "unknown", "invalid")
 
 

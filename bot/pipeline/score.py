@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from bot.model import LOW, MEDIUM, Lookup, Match, NoticeRef, SignalHit, Verdict, risk_for
+from bot.model import LOW, MEDIUM, SCAM_TYPE_CUES, Lookup, Match, NoticeRef, SignalHit, Verdict, risk_for
 from bot.pipeline.extract import Extracted
 from bot.pipeline.knowledge import Knowledge, Organization
 
@@ -19,6 +19,10 @@ MATCH_FLOOR = 50.0
 MATCH_SLOPE = 1.5
 #: A match is reported to the user ("resembles") from this similarity on.
 MATCH_SHOW = 55.0
+#: What each of a type's subject words in the message adds to that type's weight (at most CUE_MAX), once
+#: the evidence already points to the type: it picks the primary type among several, never adds one.
+CUE_POINTS = 6.0
+CUE_MAX = 18.0
 #: What a number in the registry of reported numbers adds to the score, and to its scam types' weight.
 REPORTED_NUMBER_POINTS = 50
 
@@ -57,7 +61,7 @@ class Scorer:
         if v.traditional:
             v.region = self.region(norm_text)
         # the types the evidence points to also choose the notices of a low-risk ("not sure") answer
-        types = answer_types(shown, fired, lookups) if v.score >= LOW else []
+        types = answer_types(shown, fired, lookups, norm_text) if v.score >= LOW else []
         v.scam_types = types if v.score >= MEDIUM else []
         v.primary_type = v.scam_types[0] if v.scam_types else ""
         notices = self.knowledge.notices_for(types[:1])[:2 if len(types) < 2 else 1]
@@ -180,7 +184,7 @@ def _patterns(items: list[str] | None) -> list[re.Pattern[str]]:
     return [re.compile(str(p)) for p in items or []]
 
 
-def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Lookup]) -> list[str]:
+def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Lookup], text: str = "") -> list[str]:
     """The scam types the evidence points to, the primary one first. A signal shared by several types
     spreads its weight over them; a further type needs at least half the leading type's weight AND
     evidence of its own (a script of that type, a reported number, or a rule about that type alone),
@@ -202,6 +206,9 @@ def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Loo
         for t in lk.scam_types:
             weight[t] += REPORTED_NUMBER_POINTS
             own.add(t)
+    for t in [t for t, w in weight.items() if w > 0]:
+        hits = sum(1 for c in SCAM_TYPE_CUES.get(t, ()) if c in text)
+        weight[t] += min(CUE_MAX, CUE_POINTS * hits)
     ranked = sorted(weight.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] <= 0:
         return []
