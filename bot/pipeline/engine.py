@@ -15,7 +15,7 @@ import threading
 from collections import defaultdict
 from pathlib import Path
 
-from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, PATTERNS_DIR, ROOT, Settings
+from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, ROOT, Settings
 from bot.model import Lookup, Verdict
 from bot.pipeline import cache, classifier
 from bot.pipeline import numbers as numbers_mod
@@ -25,7 +25,7 @@ from bot.pipeline.knowledge import Knowledge
 from bot.pipeline.match import ScriptIndex
 from bot.pipeline.normalize import Normalized, Normalizer, basic
 from bot.pipeline.rules.index import IndexedSignalSet
-from bot.pipeline.rules.signals import Span, load_rules
+from bot.pipeline.rules.signals import Span, load_rules, rule_files
 from bot.pipeline.score import MATCH_FLOOR, Scorer
 from bot.pipeline.segment import Segmenter
 from bot.store import active_patterns, connect, reported_number, seed
@@ -224,7 +224,7 @@ def _parts_key() -> str:
             h.update(pkg.encode())
     package = Path(__file__).resolve().parents[1]  # every module of bot/, in subfolders too
     files = sorted(package.rglob("*.py")) + sorted(p for p in KNOWLEDGE_DIR.glob("*") if p.is_file())
-    files.append(PATTERNS_DIR / "signals.yaml")
+    files += rule_files()  # every rules file: scam_patterns/signals/*.yaml
     for f in files:
         h.update(f.relative_to(ROOT).as_posix().encode())
         try:

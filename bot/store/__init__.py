@@ -207,8 +207,8 @@ def user_hash(db: sqlite_utils.Database, user_id: int | str) -> str:
 
 def seed_files() -> list[Path]:
     files = sorted((PATTERNS_DIR / "scripts").glob("*.yaml")) + [PATTERNS_DIR / "numbers.csv"]
-    files += [KNOWLEDGE_DIR / "normalization.yaml", KNOWLEDGE_DIR / "stopwords.txt", KNOWLEDGE_DIR / "insurers.yaml",
-              PATTERNS_DIR / "signals.yaml"]
+    files += [KNOWLEDGE_DIR / "normalization.yaml", KNOWLEDGE_DIR / "stopwords.txt", KNOWLEDGE_DIR / "insurers.yaml"]
+    files += sorted((PATTERNS_DIR / "signals").glob("*.yaml"))  # the rules' terms teach the segmenter
     return [f for f in files if f.exists()]
 
 

@@ -1,4 +1,4 @@
-"""Signals (scam_patterns/signals.yaml): every rule's own examples, negation scope, and end-to-end verdicts.
+"""Signals (scam_patterns/signals/): every rule's own examples, negation scope, and end-to-end verdicts.
 
 The rules are data; their ``examples.fire`` / ``examples.no_fire`` are the contract each rule keeps. These
 tests hold every rule to it, and check a few whole verdicts per scam type and per kind of legitimate
@@ -7,12 +7,16 @@ message that is full of scam words (warnings, paid-out surrenders, 回访, famil
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.pipeline.engine import Engine
 from bot.pipeline.normalize import Normalizer
-from bot.pipeline.rules.signals import load_rules, negated_from
+from bot.pipeline.rules.signals import RULES_DIR, load_rules, negated_from, rule_files
 
+ROOT = Path(__file__).resolve().parents[2]
 RULES = load_rules(Normalizer().canonical)
 
 
@@ -150,13 +154,13 @@ def test_legitimate_messages_full_of_scam_words_are_not_flagged(engine: Engine, 
 # --- the data files themselves --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["scam_patterns/signals.yaml", "knowledge/normalization.yaml"])
+RULE_FILES = [f.relative_to(ROOT).as_posix() for f in rule_files()]
+
+
+@pytest.mark.parametrize("path", [*RULE_FILES, "knowledge/normalization.yaml"])
 def test_data_files_have_no_duplicate_keys(path: str) -> None:
     """YAML keeps only the last of two equal keys, silently dropping the first entry's spellings."""
     from collections import Counter
-    from pathlib import Path
-
-    import yaml
 
     dups: list[str] = []
 
@@ -169,7 +173,7 @@ def test_data_files_have_no_duplicate_keys(path: str) -> None:
         return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    yaml.load((Path(__file__).resolve().parents[2] / path).read_text(encoding="utf-8"), Loader=Loader)
+    yaml.load((ROOT / path).read_text(encoding="utf-8"), Loader=Loader)
     assert not dups, dups
 
 
@@ -185,3 +189,96 @@ def test_an_official_domain_followed_by_a_comma_is_official(engine: Engine) -> N
     assert "insurer_unofficial_link" not in fired
     assert not engine.analyze(text).is_scam
     assert "insurer_unofficial_link" in _fired(engine, "【中国人寿】保单返还待领取，请登录www.e-chinalife-vip.com，逾期作废。")
+
+
+# --- the rules folder: one definition of every shared list ----------------------------------------------
+
+
+def _raw_rules() -> list[tuple[str, dict]]:
+    """(file name, rule as written) for every context and signal, before references are resolved."""
+    out = []
+    for f in rule_files():
+        data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        out += [(f.name, r) for r in [*(data.get("contexts") or []), *(data.get("signals") or [])]]
+    return out
+
+
+def _classes() -> dict[str, list[str]]:
+    return {k: [str(t) for t in v] for k, v in (yaml.safe_load((RULES_DIR / "classes.yaml").read_text(encoding="utf-8"))["classes"]).items()}
+
+
+def _literals(items: list) -> list[str]:
+    return [str(t) for t in items or [] if not str(t).startswith(("$", "-"))]
+
+
+@pytest.mark.parametrize("path", RULE_FILES)
+def test_rule_files_use_no_yaml_aliases(path: str) -> None:
+    """An alias cannot reach another file, and is invisible to the copy checks: share a list as ``$class``."""
+    events = yaml.parse((ROOT / path).read_text(encoding="utf-8"))
+    assert not [e for e in events if isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)]
+
+
+def test_every_reference_resolves() -> None:
+    """Every ``$class`` names a class, every ``-term`` removes a term, every ``@name`` is a feature or a context."""
+    from bot.pipeline.rules.signals import FEATURES
+
+    assert RULES, "the rules folder loaded"
+    known = set(FEATURES) | {r.name for r in RULES if r.context}
+    for r in RULES:
+        for t in [*(t for g in r.groups for t in g), *r.unless]:
+            assert not t.startswith("$"), (r.name, t)
+            if t.startswith("@"):
+                assert t[1:] in known, (r.name, t)
+    used = {str(t)[1:] for _, r in _raw_rules() for t in [*(x for g in r.get("all") or [] for x in g), *(r.get("unless") or [])]
+            if str(t).startswith("$")}
+    assert used <= set(_classes()), used - set(_classes())
+    assert set(_classes()) <= used, f"classes nobody uses: {set(_classes()) - used}"
+
+
+def test_no_list_is_copied() -> None:
+    """The descriptive exclusion (and every other shared list) is written once, in classes.yaml.
+
+    Before, it was pasted into about forty rules, and the copies drifted (some lacked most of the terms
+    added later). No two rules may carry the same long literal list, and no rule may spell out half a class
+    instead of naming it (``[$descriptive, -所谓, …]`` says what it leaves out)."""
+    seen: dict[tuple[str, ...], str] = {}
+    classes = _classes()
+    for fname, r in _raw_rules():
+        lists = {"unless": r.get("unless") or [], **{f"all[{i}]": g for i, g in enumerate(r.get("all") or [])}}
+        for where, items in lists.items():
+            lit = _literals(items)
+            if len(lit) >= 8:
+                key = tuple(sorted(set(lit)))
+                assert key not in seen, f"{fname}:{r['name']}.{where} repeats {seen[key]}"
+                seen[key] = f"{r['name']}.{where}"
+            for cname, terms in classes.items():
+                common = set(lit) & set(terms)
+                assert len(common) < max(8, len(terms) // 2), f"{r['name']}.{where} copies ${cname}: {sorted(common)}"
+
+
+def test_references_and_order_are_checked(tmp_path: Path) -> None:
+    """A typo in a reference or in order.yaml is an error, not a silently different rule."""
+    canonical = Normalizer().canonical
+    rule = {"name": "r", "weight": 10, "all": [["$words", "乙"]], "unless": ["$words", "-甲"]}
+    f = tmp_path / "a.yaml"
+    f.write_text(yaml.safe_dump({"classes": {"words": ["甲", "丙"]}, "signals": [rule]}, allow_unicode=True), encoding="utf-8")
+    (r,) = load_rules(canonical, tmp_path)
+    assert r.groups == [["甲", "丙", "乙"]] and r.unless == ["丙"]
+    for bad in (["$nowords"], ["$words", "-丁"]):
+        f.write_text(yaml.safe_dump({"classes": {"words": ["甲"]}, "signals": [{**rule, "unless": bad}]}, allow_unicode=True),
+                     encoding="utf-8")
+        with pytest.raises(ValueError):
+            load_rules(canonical, tmp_path)
+    f.write_text(yaml.safe_dump({"classes": {"words": ["甲"]}, "signals": [{**rule, "unless": []}]}, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "order.yaml").write_text("order: [r, other]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown"):
+        load_rules(canonical, tmp_path)
+    (tmp_path / "order.yaml").write_text("order: []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not listed"):
+        load_rules(canonical, tmp_path)
+
+
+def test_signals_run_in_the_order_order_yaml_gives() -> None:
+    """The order is what a verdict lists (its first six reasons), so it is data, not file layout."""
+    order = yaml.safe_load((RULES_DIR / "order.yaml").read_text(encoding="utf-8"))["order"]
+    assert [r.name for r in RULES if not r.context] == order

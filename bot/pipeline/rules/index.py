@@ -1,4 +1,4 @@
-"""A rule pre-filter for :class:`bot.signals.SignalSet` (speed only: the same signals fire, in the same order).
+"""A rule pre-filter for :class:`bot.pipeline.rules.signals.SignalSet` (speed only: the same signals fire, in the same order).
 
 ``SignalSet.evaluate`` asks every rule whether it fires, and each rule looks up every term of every group
 and every ``unless`` term: thousands of dictionary reads per message, most for rules that share no word
@@ -7,7 +7,7 @@ the groups it belongs to, and a message's hits mark those groups; only rules wit
 handed back to ``SignalSet.evaluate`` through ``candidates`` (its own logic — negation, ``unless``, ``near`` — decides the rest).
 The filter only has to be conservative: it uses all hits (negated ones too) and every feature present,
 and counts a feature the engine does not compute itself (``SignalSet.evaluate`` derives some, such as
-``@phone_line``) as present. ``tests/test_signal_index.py`` checks that both give the same signals.
+``@phone_line``) as present. ``tests/pipeline/test_speed_equivalence.py`` checks that both give the same signals.
 """
 
 from __future__ import annotations

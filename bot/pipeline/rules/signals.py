@@ -1,14 +1,16 @@
 """Weighted signals: named rules with a weight, an explanation and example messages (SpamAssassin-style).
 
-Rules are data (``scam_patterns/signals.yaml``). A rule fires when each of its groups has a hit — a
+Rules are data (``scam_patterns/signals/``, one file per scam type). A rule fires when each of its groups has a hit — a
 literal term found in the normalized text, or an ``@feature`` computed by extraction — optionally all
 within ``near`` characters, and none of its ``unless`` terms occurs. All terms of all rules are found
 in one Aho-Corasick pass, so adding rules costs nothing per message.
 
-*Contexts* (the file's ``contexts:`` section) are rules of the same shape that score nothing: they say
+*Contexts* (``signals/contexts.yaml``) are rules of the same shape that score nothing: they say
 how a message speaks — the user asking whether what happens to them is real, or a warning to others —
 and each one that holds becomes an ``@feature`` the signals can require or name in ``unless``. They are
-evaluated first, in file order, so a later context may use an earlier one.
+evaluated first, in file order, so a later context may use an earlier one. Lists shared by many rules
+(the descriptive exclusion, the word classes of the composite rules) live once in ``signals/classes.yaml``
+and are named as ``$class``.
 """
 
 from __future__ import annotations
@@ -67,15 +69,87 @@ class Rule:
     context: bool = False  # a context (an @feature), not a scoring signal
 
 
+#: The rules folder: one file per scam type, plus ``contexts.yaml``, ``classes.yaml`` and ``order.yaml``.
+RULES_DIR = PATTERNS_DIR / "signals"
+
+
+def rule_files(folder: Path | None = None) -> list[Path]:
+    """Every file the rules are read from, in the order they are read (the start-up cache hashes them all)."""
+    folder = folder or RULES_DIR
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder] if folder.is_file() else []
+
+
 def load_rules(canonical: Callable[[str], str], path: Path | None = None) -> list[Rule]:
-    path = path or PATTERNS_DIR / "signals.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        return []
-    rules = [_rule(r, canonical, context=True) for r in data.get("contexts") or []]
-    rules += [_rule(r, canonical) for r in data.get("signals") or []]
+    """Contexts, then signals. ``path`` is the rules folder (default :data:`RULES_DIR`) or one file.
+
+    Each file may hold ``classes:`` (name → list of terms), ``contexts:``, ``signals:`` and ``order:``.
+    The parts are merged across files, so a rule in one file can name a class from another: YAML aliases
+    cannot cross files, and a list copied by hand drifts. Contexts run in the order of the files and of
+    their lists; signals in the order ``order:`` names them (which a verdict's reasons show), or in file
+    order when no file gives one."""
+    classes: dict[str, list[Any]] = {}
+    contexts: list[dict[str, Any]] = []
+    signals: list[dict[str, Any]] = []
+    order: list[str] | None = None
+    for f in rule_files(path):
+        data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for name, terms in (data.get("classes") or {}).items():
+            if name in classes:
+                raise ValueError(f"{f.name}: word class ${name} is defined twice")
+            classes[str(name)] = list(terms or [])
+        contexts += data.get("contexts") or []
+        signals += data.get("signals") or []
+        if data.get("order") is not None:
+            if order is not None:
+                raise ValueError(f"{f.name}: a second order: list")
+            order = [str(n) for n in data["order"]]
+    if order is not None:
+        signals = _in_order(signals, order)
+    resolve = _Resolver(classes)
+    rules = [_rule(r, canonical, resolve, context=True) for r in contexts]
+    rules += [_rule(r, canonical, resolve) for r in signals]
     return rules
+
+
+def _in_order(signals: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
+    """The signals sorted as ``order`` names them; every signal must be named exactly once."""
+    by_name = {str(r["name"]): r for r in signals}
+    missing = [n for n in by_name if n not in order]
+    unknown = [n for n in order if n not in by_name]
+    twice = sorted({n for n in order if order.count(n) > 1})
+    if missing or unknown or twice:
+        raise ValueError(f"order.yaml: not listed {missing}, unknown {unknown}, listed twice {twice}")
+    return [by_name[n] for n in order]
+
+
+class _Resolver:
+    """Expands ``$class`` references in a list of terms; a ``-term`` drops that term from what precedes it.
+
+    ``[$descriptive, -所谓, 非法集资]`` is the shared descriptive markers without 所谓, plus 非法集资. A class may
+    name other classes. An unknown class, a cycle, or a ``-term`` that removes nothing is an error, so a
+    typo cannot silently switch a rule's exclusion off."""
+
+    def __init__(self, classes: dict[str, list[Any]]):
+        self.classes = classes
+
+    def __call__(self, items: Any, where: str, _seen: tuple[str, ...] = ()) -> list[str]:
+        out: list[str] = []
+        for t in _flat(items):
+            t = str(t)
+            if t.startswith("$"):
+                name = t[1:]
+                if name not in self.classes:
+                    raise ValueError(f"{where}: unknown word class {t}")
+                if name in _seen:
+                    raise ValueError(f"{where}: word class {t} includes itself")
+                out.extend(self(self.classes[name], where, (*_seen, name)))
+            elif t.startswith("-") and len(t) > 1:
+                if t[1:] not in out:
+                    raise ValueError(f"{where}: {t} removes nothing")
+                out = [x for x in out if x != t[1:]]
+            else:
+                out.append(t)
+        return out
 
 
 def _term(t: Any, canonical: Callable[[str], str]) -> str:
@@ -84,27 +158,28 @@ def _term(t: Any, canonical: Callable[[str], str]) -> str:
 
 
 def _flat(items: Any) -> list[Any]:
-    """A group may hold shared word classes (YAML aliases such as ``[*authority, *someone]``): one flat list."""
+    """A group as one flat list (a nested list, as a YAML alias inside one file gives, is spliced in)."""
     out: list[Any] = []
     for t in items or []:
         out.extend(_flat(t) if isinstance(t, list) else [t])
     return out
 
 
-def _rule(r: dict[str, Any], canonical: Callable[[str], str], *, context: bool = False) -> Rule:
-    groups = [[_term(t, canonical) for t in _flat(g)] for g in (r.get("all") or []) if g]
+def _rule(r: dict[str, Any], canonical: Callable[[str], str], resolve: _Resolver, *, context: bool = False) -> Rule:
+    name = str(r["name"])
+    groups = [[_term(t, canonical) for t in resolve(g, name)] for g in (r.get("all") or []) if g]
     if r.get("any"):
-        groups.append([_term(t, canonical) for t in r["any"]])
+        groups.append([_term(t, canonical) for t in resolve(r["any"], name)])
     ex = r.get("examples") or {}
     return Rule(
-        name=str(r["name"]),
+        name=name,
         weight=float(r.get("weight", 0)),
         label=str(r.get("label", r["name"])),
         explanation=str(r.get("explanation", "")),
         scam_types=[str(t) for t in r.get("scam_types") or []],
         groups=[[t for t in g if t] for g in groups],
         near=int(r["near"]) if r.get("near") else None,
-        unless=[_term(t, canonical) for t in _flat(r.get("unless"))],
+        unless=[_term(t, canonical) for t in resolve(r.get("unless"), name)],
         examples_fire=[str(x) for x in ex.get("fire") or []],
         examples_no_fire=[str(x) for x in ex.get("no_fire") or []],
         context=context,
