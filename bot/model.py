@@ -43,6 +43,17 @@ def _load_cues() -> dict[str, tuple[str, ...]]:
 #: id → the words that name the type's subject (see types.yaml).
 SCAM_TYPE_CUES = _load_cues()
 
+
+def _load_parents() -> dict[str, str]:
+    import yaml
+
+    data = yaml.safe_load((PATTERNS_DIR / "types.yaml").read_text(encoding="utf-8")) or {}
+    return {str(t["id"]): str(t["parent"]) for t in data.get("types") or [] if t.get("parent")}
+
+
+#: id → the broader type it was split from (see types.yaml).
+SCAM_TYPE_PARENTS = _load_parents()
+
 LOOKUP_STATUSES = ("official", "reported", "lookalike", "unknown", "invalid")
 
 

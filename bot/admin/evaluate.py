@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import render
-from bot.model import SCAM_TYPE_ALIASES
+from bot.model import SCAM_TYPE_ALIASES, SCAM_TYPE_PARENTS
 from bot.pipeline.engine import Engine
 
 
@@ -88,8 +88,9 @@ def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0,
             longest_short = max(longest_short, len(render.verdict_short_text(v)))
             if want:
                 primary[want][1] += 1
-                primary[want][0] += v.primary_type == want
-                if v.primary_type != want:
+                right = want in (v.primary_type, SCAM_TYPE_PARENTS.get(v.primary_type))
+                primary[want][0] += right
+                if not right:
                     confusions[(want, v.primary_type)] += 1
         if cell in ("fn", "fp") and len(misses) < errors:
             misses.append({"error": cell, "label": row["label"], "type": row.get("type"), "risk": v.risk,
