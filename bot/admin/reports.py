@@ -379,7 +379,8 @@ def reject(engine: Engine, report_id: int | str, actor: str, reason: str = "") -
 
 
 def my_reports(engine: Engine, user_id: int | str, limit: int = 20) -> list[dict[str, Any]]:
-    """A reporter's own reports, newest first, with their outcome in words (what /myreports shows)."""
+    """A reporter's own reports, newest first, each with where it stands (``outcome_state``; /myreports
+    words it, bot/conversation/reporting.py)."""
     who = user_hash(engine.db, user_id)
     rows = engine.db.query(
         "select r.id, r.kind, r.text, r.number, r.scam_type, r.status, r.count, r.outcome, r.created_at, "
@@ -389,35 +390,27 @@ def my_reports(engine: Engine, user_id: int | str, limit: int = 20) -> list[dict
     for r in rows:
         r = dict(r)
         r["status_label"] = STATUS_LABELS.get(r["status"], r["status"])
-        r["outcome_label"] = _outcome_label(engine, r)
+        r["outcome_state"] = _outcome_state(engine, r)
         preview = r["number"] if r["kind"] == "number" else (r["text"] or "")
         r["preview"] = preview if len(preview) <= 40 else preview[:39] + "…"
         out.append(r)
     return out
 
 
-def _outcome_label(engine: Engine, r: dict[str, Any]) -> str:
+def _outcome_state(engine: Engine, r: dict[str, Any]) -> str:
+    """Where a report stands for its reporter: ``pending``, ``rejected``, ``pattern_live`` /
+    ``pattern_gone`` (the script it became is active / was deactivated), ``number_live`` /
+    ``number_gone``, or ``approved``. The words for each are the conversation's
+    (bot/conversation/texts.py, REPORT_OUTCOMES)."""
     if r["status"] == "pending":
-        return f"等待管理员审核（{r['count']} 人举报）"
+        return "pending"
     if r["status"] == "rejected":
-        return "管理员审核后未采纳（可能不是诈骗，或信息不足）"
+        return "rejected"
     kind, _, key = str(r.get("outcome") or "").partition(":")
     if kind == "pattern":
         rows = list(engine.db.query("select status from patterns where id = ?", [key]))
-        live = bool(rows) and rows[0]["status"] == "active"
-        return "已加入诈骗话术库，其他用户收到类似消息会看到提醒" if live else "曾加入诈骗话术库，现已停用"
+        return "pattern_live" if rows and rows[0]["status"] == "active" else "pattern_gone"
     if kind == "number":
         rows = list(engine.db.query("select status, reports from numbers where number = ?", [key]))
-        live = bool(rows) and rows[0]["status"] == "active"
-        return "号码已登记为诈骗号码，其他用户查询时会看到提醒" if live else "号码曾登记，现已移除"
-    return "已采纳"
-
-
-def format_my_reports(rows: list[dict[str, Any]]) -> str:
-    """/myreports as text."""
-    if not rows:
-        return "您还没有举报过内容。遇到诈骗短信或号码，可发送 /report 加内容举报。"
-    lines = ["您的举报："]
-    for r in rows:
-        lines.append(f"#{r['id']} {KIND_LABELS.get(r['kind'], r['kind'])}「{r['preview']}」—— {r['status_label']}：{r['outcome_label']}")
-    return "\n".join(lines)
+        return "number_live" if rows and rows[0]["status"] == "active" else "number_gone"
+    return "approved"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -21,9 +22,9 @@ LOOKUP_BADGES = {
     "unknown": "❔ 未收录",
     "invalid": "❌ 号码无效",
 }
-#: Telegram's message limit is 4,096 characters; replies are kept under it with room to spare.
-TELEGRAM_LIMIT = 4000
 SNIPPET = 600
+#: The plain-text reply's own bound (a terminal has no limit; this only keeps a runaway reply finite).
+TEXT_LIMIT = 100_000
 
 
 @lru_cache(maxsize=1)
@@ -122,10 +123,12 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _finish(lines: list[str], traditional: bool, limit: int) -> str:
+def _finish(lines: list[str], traditional: bool, limit: int | None) -> str:
     text = "\n".join(lines)
     if traditional:
         text = to_traditional(text)
+    if limit is None:
+        return text
     while len(text) > limit and len(lines) > 2:
         lines = lines[:-1]
         text = "\n".join(lines)
@@ -134,14 +137,57 @@ def _finish(lines: list[str], traditional: bool, limit: int) -> str:
     return text[:limit]
 
 
-def verdict_html(v: Verdict) -> str:
-    """The Telegram reply (parse_mode HTML), under Telegram's 4,096-character limit."""
-    return _finish(_lines(v, True), v.traditional, TELEGRAM_LIMIT)
+def verdict_html(v: Verdict, limit: int | None) -> str:
+    """The reply as HTML (Telegram's parse_mode HTML) of at most ``limit`` characters — the face's
+    limit, which render does not know; None: the whole reply. Over it, last lines are dropped whole
+    (never cut inside a tag)."""
+    return _finish(_lines(v, True), v.traditional, limit)
 
 
 def verdict_text(v: Verdict) -> str:
     """The terminal reply: the same content, plain text."""
-    return _finish(_lines(v, False), v.traditional, 100_000)
+    return _finish(_lines(v, False), v.traditional, TEXT_LIMIT)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line shown under a reply's badge saying what was checked, e.g. a screenshot's text as OCR read
+    it: ``lead`` + ``title`` (bold in HTML) + ``rest``, then ``quote`` — the user's own words, italic
+    in HTML and never converted. ``follows_script``: the note's words go Traditional with a verdict in
+    Traditional (:meth:`in_traditional`)."""
+
+    lead: str = ""
+    title: str = ""
+    rest: str = ""
+    quote: str = ""
+    follows_script: bool = True
+
+    def in_traditional(self) -> Note:
+        """The note's own words in Traditional characters (the quote stays as it is)."""
+        if not self.follows_script:
+            return self
+        return replace(self, lead=to_traditional(self.lead), title=to_traditional(self.title),
+                       rest=to_traditional(self.rest))
+
+
+def note_html(n: Note) -> str:
+    esc = html.escape
+    return (esc(n.lead) + (f"<b>{esc(n.title)}</b>" if n.title else "") + esc(n.rest)
+            + (f"<i>{esc(n.quote)}</i>" if n.quote else ""))
+
+
+def note_text(n: Note) -> str:
+    return n.lead + n.title + n.rest + n.quote
+
+
+def with_note(body: str, line: str, limit: int | None) -> str:
+    """``line`` as the second line of a reply (the first is the badge), within ``limit`` characters
+    (None: no limit): the reply's last lines are dropped whole — never cut inside an HTML tag."""
+    lines = body.split("\n")
+    lines.insert(1, line)
+    while limit is not None and len("\n".join(lines)) > limit and len(lines) > 2:
+        lines.pop()
+    return "\n".join(lines)
 
 
 def lookup_line(lk: Lookup, html_mode: bool = False) -> str:

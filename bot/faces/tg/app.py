@@ -21,7 +21,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -33,6 +32,7 @@ from telegram.request import HTTPXRequest
 
 from bot import admin, conversation
 from bot.config import Settings
+from bot.conversation import buttons
 from bot.faces.tg import handlers, photos
 from bot.faces.tg.forms import newpattern_form
 from bot.faces.tg.services import PerUserUpdateProcessor, Services
@@ -121,6 +121,13 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     return app
 
 
+#: Commands that need more of Telegram than their text, with their own callbacks: /check and /report
+#: read the message they reply to, /pending sends one message per card, /forgetme also clears what
+#: this process holds about the user. Every other command of the table goes to handlers.on_command.
+OWN_CALLBACKS = {"check": handlers.on_check, "report": handlers.on_report, "pending": handlers.on_pending,
+                 "forgetme": handlers.on_forgetme}
+
+
 def register_handlers(app: Application) -> None:
     """Every handler, in order. Within a group the first handler that matches wins, so the order
     below is the bot's routing table."""
@@ -138,21 +145,20 @@ def register_handlers(app: Application) -> None:
     app.add_handler(newpattern_form())
     #     Outside a private chat the form never starts: there /newpattern gets 无权限 or a hint.
     app.add_handler(CommandHandler("newpattern", handlers.on_newpattern_elsewhere, filters=new))
-    # 1b. Screenshots (bot/tg/photos.py): /check in reply to an image, and photos and files in private
-    #     chats, are read with OCR off the event loop and checked. Before /check and the text handlers,
-    #     so an image with a caption is read, not only its caption; non-image files get a refusal.
+    # 2. Screenshots (bot/faces/tg/photos.py): /check in reply to an image, and photos and files in
+    #    private chats, are read with OCR off the event loop and checked. Before the commands and the
+    #    text handlers, so an image with a caption is read, not only its caption; non-image files get a
+    #    refusal.
     app.add_handlers(photos.photo_handlers())
-    # 2. /check looks at the message it replies to (how one asks in a group), so it has its own callback.
-    app.add_handler(CommandHandler("check", handlers.on_check, filters=new))
-    # 2b. /report also reads the message it replies to; /pending sends one card per report (admins,
-    #     private chats); /forgetme also clears what this process holds in memory about the user.
-    app.add_handler(CommandHandler("report", handlers.on_report, filters=new))
-    app.add_handler(CommandHandler("pending", handlers.on_pending, filters=new))
-    app.add_handler(CommandHandler("forgetme", handlers.on_forgetme, filters=new))
-    # 3. The other known commands, in any chat, go to conversation.respond (the terminal chat's code path).
-    #    CommandHandler skips "/cmd@OtherBot", so in groups we never answer another bot's commands.
-    known = sorted(conversation.COMMANDS - {"check", "newpattern", "cancel", "report", "pending", "forgetme"})
-    app.add_handler(CommandHandler(known, handlers.on_command, filters=new))
+    # 3. Every command of the table (bot/conversation/commands.py), one handler each, in the table's
+    #    order: its own callback (OWN_CALLBACKS) or conversation.respond — the terminal chat's code
+    #    path. CommandHandler skips "/cmd@OtherBot", so in groups we never answer another bot's
+    #    commands; a command not meant for groups (/cancel) is answered in private chats only. A row
+    #    without a conversation handler (/newpattern) is the form's, registered above.
+    for cmd in conversation.COMMAND_TABLE:
+        if cmd.handler is not None:
+            where = new if cmd.in_groups else new & private
+            app.add_handler(CommandHandler(cmd.name, OWN_CALLBACKS.get(cmd.name, handlers.on_command), filters=where))
     # 4. Unknown commands get a hint in private chats only; in groups they are probably for others.
     app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
     # 5. Customers: text, photo captions and forwarded messages in private chats are checked.
@@ -162,9 +168,13 @@ def register_handlers(app: Application) -> None:
                                    handlers.on_private_other))
     # 7. Groups: every text is checked silently; only high-risk ones are answered.
     app.add_handler(MessageHandler(groups & new & text & ~filters.COMMAND, handlers.on_group_text))
-    # 8. Inline buttons (feedback, 🚩 report, report-a-number, admins' review, stale ones); the form's
-    #    buttons matched above.
-    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    # 8. Inline buttons, one handler per kind (bot/conversation/buttons.py: feedback votes, 🚩 report,
+    #    report-a-number, the admins' review), routed by the kind's pattern; the form's buttons
+    #    matched in 1 while a form is open.
+    for kind in buttons.KINDS:
+        app.add_handler(handlers.button_handler(kind))
+    #    Then any other press (an old or forged button, a form's button outside the form): "expired".
+    app.add_handler(handlers.button_handler(None))
     # 9. Being added to a group: one short introduction.
     app.add_handler(ChatMemberHandler(handlers.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
 
@@ -199,8 +209,8 @@ async def set_menus(app: Application, settings: Settings) -> None:
     """Everyone sees the customer commands; each admin also sees the admin commands in their own
     chat (BotCommandScopeChat). Failures are tolerated: an admin who has never opened a chat with
     the bot can't get a chat-scoped menu yet ("chat not found"), and the bot must start anyway."""
-    public = [BotCommand(name, desc) for name, desc in conversation.PUBLIC_MENU]
-    admin = public + [BotCommand(name, desc) for name, desc in conversation.ADMIN_MENU]
+    public = [BotCommand(name, desc) for name, desc in conversation.menu(admin=False)]
+    admin = public + [BotCommand(name, desc) for name, desc in conversation.menu(admin=True)]
     try:
         await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
     except TelegramError as e:
