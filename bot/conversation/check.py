@@ -17,6 +17,8 @@ from bot.conversation.messages import Caller, Reply, traditional_buttons, tradit
 from bot.model import Lookup, Verdict
 from bot.pipeline.engine import Engine
 from bot.pipeline.numbers import clean as clean_number
+from bot.store import checks as check_rows
+from bot.store import feedback as feedback_rows
 from bot.store import now, today, write
 
 #: Lookup statuses for which a "report this number" button is offered (an official number can't be
@@ -111,8 +113,7 @@ def record_check(engine: Engine, v: Verdict, face: str) -> int:
     row = {"at": now(), "day": today(), "risk": v.risk, "score": round(float(v.score), 1),
            "pattern_ids": json.dumps([m.pattern_id for m in v.matches]),
            "scam_types": json.dumps(v.scam_types), "face": face}
-    with write(engine.db):
-        return int(engine.db["checks"].insert(row).last_pk)
+    return check_rows.record(engine.store, row)
 
 
 def record_reply(engine: Engine, reply: Reply, face: str, *, report: bool = True) -> Reply:
@@ -128,7 +129,7 @@ def record_reply(engine: Engine, reply: Reply, face: str, *, report: bool = True
 
 def check_exists(engine: Engine, check_id: int) -> bool:
     """Whether the checks log still has this row (feedback and 🚩 refer to it)."""
-    return bool(list(engine.db.query("select 1 from checks where id = ?", [int(check_id)])))
+    return check_rows.exists(engine.store, check_id)
 
 
 def record_vote(engine: Engine, check_id: int, user_id: int | str, vote: str) -> str:
@@ -144,19 +145,11 @@ def record_vote(engine: Engine, check_id: int, user_id: int | str, vote: str) ->
 def vote_and_flag(engine: Engine, check_id: int, user_id: int | str, vote: str) -> tuple[str, list[dict[str, Any]]]:
     """The vote, and on a new 误报 the scripts that matched get a 误报 count (admin.record_feedback_fp)
     in the same transaction; returns the scripts that just reached the noisy threshold."""
-    who = store.user_hash(engine.db, user_id)  # salted; the salt is made once per database
+    who = store.user_hash(engine.store, user_id)  # salted; the salt is made once per database
     noisy: list[dict[str, Any]] = []
-    with write(engine.db):
-        cur = engine.db.execute(
-            "insert or ignore into feedback (check_id, user_hash, vote, at) values (?, ?, ?, ?)",
-            [int(check_id), who, vote, now()])
-        recorded = cur.rowcount == 1
+    with write(engine.store):
+        recorded = feedback_rows.add_vote(engine.store, check_id, who, vote, now())
         if recorded and vote == "fp":
-            rows = list(engine.db.query("select pattern_ids from checks where id = ?", [int(check_id)]))
-            try:
-                pids = json.loads(rows[0]["pattern_ids"] or "[]") if rows else []
-            except ValueError:
-                pids = []
-            noisy = admin.record_feedback_fp(engine, pids)
+            noisy = admin.record_feedback_fp(engine, check_rows.pattern_ids(engine.store, check_id))
     return ("recorded" if recorded else "duplicate"), noisy
 

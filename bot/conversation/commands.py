@@ -78,7 +78,7 @@ def _forget_me(engine: Engine, arg: str, caller: Caller) -> Reply:
 def forget_me(engine: Engine, user_id: int | str) -> Reply:
     """/forgetme: delete everything held about this user (bot.store.privacy.forget_user); a face also
     clears its in-memory state about them (throttle counters, an open form)."""
-    res = privacy.forget_user(engine.db, user_id)
+    res = privacy.forget_user(engine.store, user_id)
     return plain(res.message(), "forget", data={"deleted": res.total})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.model import SCAM_TYPES
 from bot.pipeline.engine import Engine
-from bot.store import today
+from bot.store import checks as check_rows
 
 RISK_LABELS = {"high": "🔴 高", "medium": "🟠 中", "low": "🟡 低", "none": "🟢 无"}
 FACE_LABELS = {"telegram": "私聊", "telegram_group": "群组"}
@@ -15,30 +15,8 @@ FACE_LABELS = {"telegram": "私聊", "telegram_group": "群组"}
 
 def stats(engine: Engine, days: int = 7, top: int = 5) -> dict[str, Any]:
     """The admins' statistics, from counts and pattern ids only (the checks log never holds text)."""
-    db = engine.db
     since = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
-
-    def one(sql: str, params: list[Any] | None = None) -> int:
-        return int(list(db.query(sql, params or []))[0]["n"] or 0)
-
-    per_day = {r["day"]: r["n"] for r in db.query(
-        "select day, count(*) n from checks where day >= ? group by day order by day desc", [since])}
-    return {
-        "total": one("select count(*) n from checks"),
-        "today": one("select count(*) n from checks where day = ?", [today()]),
-        "per_day": per_day,
-        "by_risk": {r["risk"]: r["n"] for r in db.query("select risk, count(*) n from checks group by risk")},
-        "by_face": {r["face"]: r["n"] for r in db.query("select face, count(*) n from checks group by face")},
-        "feedback": {r["vote"]: r["n"] for r in db.query("select vote, count(*) n from feedback group by vote")},
-        "top_patterns": [dict(r) for r in db.query(
-            """select p.value pid, count(*) n,
-                      sum(exists(select 1 from feedback f where f.check_id = c.id and f.vote = 'fp')) fp,
-                      (select scam_type from patterns where id = p.value) scam_type
-               from checks c, json_each(c.pattern_ids) p
-               group by p.value order by n desc, p.value limit ?""", [top])],
-        "patterns": one("select count(*) n from patterns where status = 'active'"),
-        "numbers": one("select count(*) n from numbers where status = 'active'"),
-    }
+    return check_rows.stats(engine.store, since, top)
 
 
 def stats_text(engine: Engine, days: int = 7) -> str:

@@ -30,8 +30,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, conversation
-from bot.config import Settings
+from bot import admin, conversation, logguard
+from bot.config import Settings, open_engine
 from bot.conversation import buttons
 from bot.faces.tg import handlers, photos
 from bot.faces.tg.forms import newpattern_form
@@ -106,8 +106,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         if file_url_for(settings.base_url):
             builder = builder.base_file_url(file_url_for(settings.base_url))
     # before anything can log: library debug lines carrying message contents are blanked, the token
-    # is replaced, whatever handler writes the record (bot/privacy.py)
-    privacy.install_log_guard([settings.token])
+    # is replaced, whatever handler writes the record (bot/logguard.py)
+    logguard.install_log_guard([settings.token])
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, engine=engine)
     register_handlers(app)
@@ -186,7 +186,7 @@ async def post_init(app: Application) -> None:
     svc: Services = app.bot_data["services"]
     svc.worker.start()
     if svc.engine is None:
-        svc.engine = await svc.worker.call(Engine, svc.settings.db_path)
+        svc.engine = await svc.worker.call(open_engine, svc.settings)
         svc.owns_engine = True
     await svc.run(_purge, svc.settings.retention_days)  # at start-up too: a bot down for a while catches up
     await set_menus(app, svc.settings)
@@ -229,11 +229,11 @@ async def _prune_throttle(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _purge(engine: Engine, retention_days: int) -> privacy.PurgeResult:
-    return privacy.purge_expired(engine.db, retention_days)
+    return privacy.purge_expired(engine.store, retention_days)
 
 
 async def _purge_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The daily BOT_RETENTION_DAYS purge (bot/privacy.py), on the engine thread."""
+    """The daily BOT_RETENTION_DAYS purge (bot/store/privacy.py), on the engine thread."""
     svc = handlers.services(context)
     if svc.engine is not None:
         await svc.run(_purge, svc.settings.retention_days)
@@ -291,8 +291,8 @@ def configure_logging(token: str, level: str | None = None) -> None:
     """INFO for our own logs, WARNING for httpx (it logs every request URL, token included), and the
     token redacted from every line whatever logs it. ``BOT_LOG_LEVEL=DEBUG`` (or ``level``) turns on
     every library's debug output for troubleshooting — still without message text or the token,
-    because the log guard (bot/privacy.py) blanks those in the records themselves."""
-    privacy.install_log_guard([token])
+    because the log guard (bot/logguard.py) blanks those in the records themselves."""
+    logguard.install_log_guard([token])
     wanted = (level or os.environ.get("BOT_LOG_LEVEL") or "INFO").strip().upper()
     debug = wanted == "DEBUG"
     root = logging.getLogger()
