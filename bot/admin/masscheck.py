@@ -331,7 +331,7 @@ def dry_run(engine: Engine, scam_type: str, text: str, *, samples: list[Sample] 
         norm_s, terms_s = _msg_forms(engine, s.text)
         if not cand_terms.intersection(terms_s):
             continue
-        if not any(m.pattern_id == CANDIDATE_ID for m in overlay.index.query(norm_s, terms_s)):
+        if not any(m.pattern_id == CANDIDATE_ID for m in overlay.index.search(norm_s, terms_s)):
             continue
         base = c.base.get(s.text)
         if base is None:

@@ -180,7 +180,7 @@ class Engine:
         with self._lock:
             index = self.index
         # a match below MATCH_FLOOR adds nothing to the score and is not shown: don't re-rank for it
-        matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
+        matches = index.search(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
         return self.scorer.verdict(v, ex, lookups, fired, matches)
 
     def contexts(self, text: str) -> list[str]:
