@@ -106,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
           f"peak memory so far {peak_mb():.0f} MB")
 
     # 3. contention: text analysis in the main thread while the OCR worker reads screenshots
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(Path(tmp) / "bench.db")
+        engine = open_engine(Settings(db_path=str(Path(tmp) / "bench.db")))
         msgs = texts(args.texts)
         for m in msgs[:5]:
             engine.analyze(m)  # warm the engine

@@ -104,10 +104,10 @@ def close_db(path: Path) -> None:
 
 def build_seed(tmp: Path) -> Path:
     """The seeded database (what a fresh install has), built by the engine itself."""
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
     db = tmp / "seed.db"
-    e = Engine(db)
+    e = open_engine(Settings(db_path=str(db)))
     e.close()
     close_db(db)
     return db
@@ -173,10 +173,10 @@ def worker(a: argparse.Namespace) -> None:
     import jieba
     from rapidfuzz import fuzz, process
 
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
     jieba.setLogLevel(60)
-    e = Engine(a.db)
+    e = open_engine(Settings(db_path=str(a.db)))
     build_s = time.perf_counter() - t0
     jieba.initialize()
     msgs = load_messages(a.messages)
@@ -226,7 +226,7 @@ def worker(a: argparse.Namespace) -> None:
 
 def lookups(e, k: int) -> dict[str, float]:
     """Median µs of ``Engine.lookup`` and of the bare primary-key read, for reported numbers and misses."""
-    from bot.store import reported_number
+    from bot.store.numbers import reported as reported_number
 
     db = e.db.conn
     keys = [r[0] for r in db.execute("select number from numbers where rowid in "
@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(a: argparse.Namespace, n_list: list[int], m_list: list[int], target: int, tmp: Path, t_start: float) -> int:
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
     log(f"building databases in {tmp}")
     seed_db = build_seed(tmp)
@@ -474,7 +474,7 @@ def _run(a: argparse.Namespace, n_list: list[int], m_list: list[int], target: in
         by_m[m] = p
         log(f"  {m:,} numbers: {time.perf_counter() - t:.1f} s")
     m_max = max(m_list)
-    e = Engine(seed_db)
+    e = open_engine(Settings(db_path=str(seed_db)))
     t = time.perf_counter()
     all_rows = script_rows(max(n_list), e)
     e.close()

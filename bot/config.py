@@ -1,10 +1,15 @@
-"""Settings read from the environment, in one place, so every face (bot, chat, CLI) agrees."""
+"""Settings read from the environment, in one place, so every face (bot, chat, CLI) agrees; and
+:func:`open_engine`, which builds the engine on its store from them."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.pipeline.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = ROOT / "knowledge"
@@ -59,3 +64,23 @@ class Settings:
             webhook_port=port if 0 < port < 65536 else 8443,
             webhook_secret=env.get("BOT_WEBHOOK_SECRET", "").strip(),
         )
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The one place where the parts are wired together, for every face and the tests: open (create,
+    migrate) the store at ``settings.db_path``, build the engine on it, bring the seeded rows in line
+    with the data files, and load the script index."""
+    from bot.pipeline.cache import cache_dir
+    from bot.pipeline.engine import Engine
+    from bot.store import connect
+    from bot.store.seed import seed
+
+    store = connect(settings.db_path)
+    try:
+        engine = Engine(store, cache_folder=cache_dir())
+        seed(store, engine.script_forms, engine.number_key)
+        engine.reload()
+    except BaseException:
+        store.close()
+        raise
+    return engine

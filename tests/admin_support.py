@@ -1,26 +1,22 @@
 """Helpers for the admin tests: building an Engine costs ~3 s (jieba, knowledge), so tests that need
-several databases open each one on a shallow copy of one engine (same knowledge, rules, segmenter)."""
+several databases open each one on a copy of one engine (same knowledge, rules, segmenter)."""
 
 from __future__ import annotations
 
-import copy
-import threading
 from pathlib import Path
 
 from bot.pipeline.engine import Engine
 from bot.pipeline.match import ScriptIndex
-from bot.store import connect, seed
+from bot.store import connect
+from bot.store.seed import seed
 
 
 def engine_on(base: Engine, db_path: Path) -> Engine:
-    """An engine sharing ``base``'s loaded parts, on its own (created and seeded) database."""
-    e = copy.copy(base)
-    e.db_path = str(db_path)
-    e.db = connect(db_path)
-    e._lock = threading.RLock()
-    e.__dict__.pop("_admin_version_seen", None)
-    e.index = ScriptIndex()
-    seed(e.db, e.script_forms, e.number_key)
+    """An engine sharing ``base``'s loaded parts, on its own (created and seeded) database, wired as
+    ``bot.config.open_engine`` wires one: store, seed, reload."""
+    e = base.with_index(ScriptIndex())
+    e.store = connect(db_path)
+    seed(e.store, e.script_forms, e.number_key)
     e.reload()
     return e
 

@@ -96,10 +96,10 @@ def tg_seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database created and seeded once per test session. Tests copy it to their own BOT_DB_PATH:
     the bot under test then opens it exactly as in production (the seed is up to date, so it is not
     seeded again), and each test saves the seeding time."""
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
     path = tmp_path_factory.mktemp("tg-template") / "policyguard.db"
-    Engine(path).close()
+    open_engine(Settings(db_path=str(path))).close()
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
@@ -222,8 +222,8 @@ def telegram_html_problems(text: str) -> list[str]:
 def engine(tmp_path_factory: pytest.TempPathFactory, tg_seeded_db: Path) -> Iterator[Engine]:
     """One engine per test module, on its own copy of the seeded database (modules that change the
     database never see each other's changes)."""
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
-    e = Engine(tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("engine") / "pg.db"))
+    e = open_engine(Settings(db_path=str(tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("engine") / "pg.db"))))
     yield e
     e.close()

@@ -21,8 +21,9 @@ import pytest
 from botapi_emulator import BotAPIEmulator
 from conftest import TG_ADMIN_ID, TgRunningBot, tg_fresh_db
 
+from bot import logguard
 from bot.admin import reports
-from bot.pipeline.engine import Engine
+from bot.config import Settings, open_engine
 from bot.store import privacy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +164,7 @@ def test_run_py_subprocess_logs_no_text_and_no_token_even_at_debug(botapi: BotAP
 
 
 def test_log_guard_blanks_library_content_messages_and_the_token(caplog: pytest.LogCaptureFixture):
-    privacy.install_log_guard(["123456:SECRET-token-value"])
+    logguard.install_log_guard(["123456:SECRET-token-value"])
     caplog.set_level(logging.DEBUG)
     lg = logging.getLogger("telegram.ext.Application")
     lg.debug("Processing update %s", {"message": {"text": "PGMARK-unit 退保"}})
@@ -223,7 +224,7 @@ def test_forgetme_deletes_reports_feedback_and_throttle_state(tg_module_bot: TgR
 def test_forget_user_keeps_an_approved_decision_undoable(tmp_path: Path, tg_seeded_db: Path):
     from bot import admin
 
-    engine = Engine(tg_fresh_db(tg_seeded_db, tmp_path / "pg.db"))
+    engine = open_engine(Settings(db_path=str(tg_fresh_db(tg_seeded_db, tmp_path / "pg.db"))))
     try:
         res = reports.submit_report(engine, 1, number="13766667777", text="冒充保险公司客服让我退保")
         reports.approve(engine, res.report_id, "admin:1", as_type="fake_customer_service")
@@ -253,7 +254,7 @@ def _age(db: Path, days: int) -> None:
 
 
 def test_purge_expired_unit(tmp_path: Path, tg_seeded_db: Path):
-    engine = Engine(tg_fresh_db(tg_seeded_db, tmp_path / "pg.db"))
+    engine = open_engine(Settings(db_path=str(tg_fresh_db(tg_seeded_db, tmp_path / "pg.db"))))
     try:
         keep = reports.submit_report(engine, 1, number="13700001111")
         old = reports.submit_report(engine, 2, number="13700002222")
@@ -277,7 +278,7 @@ def test_purge_expired_unit(tmp_path: Path, tg_seeded_db: Path):
 
 def test_retention_purges_at_start_up_and_is_scheduled_daily(tg_bot_factory, tmp_path: Path, tg_seeded_db: Path):
     db = tg_fresh_db(tg_seeded_db, tmp_path / "policyguard.db")
-    engine = Engine(db)
+    engine = open_engine(Settings(db_path=str(db)))
     reports.submit_report(engine, 9, number="13788889999", text="冒充客服让我退保")
     engine.close()
     _age(db, 40)

@@ -13,7 +13,6 @@ would newly flag any known-legitimate message or more than 1% of the corpus' leg
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -27,7 +26,6 @@ import yaml
 from bot.config import MAX_TEXT_CHARS, PATTERNS_DIR, ROOT
 from bot.model import SCAM_TYPES
 from bot.pipeline.engine import Engine
-from bot.pipeline.match import ScriptIndex
 from bot.pipeline.normalize import Normalized
 
 KNOWN_LEGIT_PATH = PATTERNS_DIR / "known_legit.yaml"
@@ -290,25 +288,16 @@ def generic_problems(engine: Engine, norm: str, terms: list[str] | tuple[str, ..
 
 
 def _index_sig(engine: Engine) -> tuple:
-    with engine._lock:
-        ids = frozenset(engine.index.scripts)
-    from bot.store import get_meta
-
-    return (len(ids), hash(ids), get_meta(engine.db, "admin_version"))
+    """What the cached verdicts without the candidate depend on: the indexed scripts and the admin version."""
+    ids = frozenset(engine.scripts())
+    return (len(ids), hash(ids), engine.store.changes.version())
 
 
 def _overlay(engine: Engine, scam_type: str, text: str, norm: str, terms: list[str]) -> Engine:
-    """A shallow copy of the engine whose script index is a copy with the candidate added."""
-    with engine._lock:
-        base = engine.index
-        idx = ScriptIndex()
-        idx.scripts = dict(base.scripts)
-        idx.postings.update({t: set(p) for t, p in base.postings.items()})
+    """The engine with a copy of its script index that holds the candidate too."""
+    idx = engine.index_copy()
     idx.add(CANDIDATE_ID, scam_type, text, norm, terms)
-    clone = copy.copy(engine)
-    clone.index = idx
-    clone._lock = threading.RLock()
-    return clone
+    return engine.with_index(idx)
 
 
 def dry_run(engine: Engine, scam_type: str, text: str, *, samples: list[Sample] | None = None,
@@ -342,7 +331,7 @@ def dry_run(engine: Engine, scam_type: str, text: str, *, samples: list[Sample] 
         norm_s, terms_s = _msg_forms(engine, s.text)
         if not cand_terms.intersection(terms_s):
             continue
-        if not any(m.pattern_id == CANDIDATE_ID for m in overlay.index.query(norm_s, terms_s)):
+        if not any(m.pattern_id == CANDIDATE_ID for m in overlay.index.search(norm_s, terms_s)):
             continue
         base = c.base.get(s.text)
         if base is None:
@@ -377,8 +366,7 @@ def rule_hits(engine: Engine, samples: list[Sample] | None = None) -> list[dict[
         for m in engine.analyze(s.text).matches:
             row = counts.setdefault(m.pattern_id, {"legit": 0, "scam": 0})
             row[s.label] += 1
-    with engine._lock:
-        scripts = dict(engine.index.scripts)
+    scripts = engine.scripts()
     out = []
     for pid, c in counts.items():
         sc = scripts.get(pid)

@@ -26,7 +26,12 @@ from bot import admin
 from bot.model import SCAM_TYPES
 from bot.pipeline.engine import Engine
 from bot.pipeline.redact import redact, strip_masks
-from bot.store import get_meta, now, user_hash, write
+from bot.store import now, user_hash, write
+from bot.store import numbers as number_rows
+from bot.store import patterns as pattern_rows
+from bot.store import reports as report_rows
+from bot.store.db import salt
+from bot.store.schema import ACTIVE, APPROVED, PENDING, REJECTED, REPORT, REPORT_STATE
 
 #: A reporter may file this many reports per day (UTC); more is refused, so /report cannot flood the queue.
 DAILY_CAP = 20
@@ -37,7 +42,7 @@ MAX_REPORT_CHARS = 2000
 NEAR_DUP = 92
 NEAR_DUP_SCAN = 300
 
-STATUS_LABELS = {"pending": "待审核", "approved": "已采纳", "rejected": "未采纳"}
+STATUS_LABELS = {PENDING: "待审核", APPROVED: "已采纳", REJECTED: "未采纳"}
 KIND_LABELS = {"text": "消息", "number": "号码"}
 
 
@@ -58,11 +63,6 @@ class ReportResult:
         return self.status in ("created", "repeat", "already")
 
 
-def _salt(engine: Engine) -> str:
-    user_hash(engine.db, "")  # creates the salt if missing
-    return get_meta(engine.db, "user_salt") or ""
-
-
 def text_key(engine: Engine, text: str) -> str:
     """The near-duplicate key of a text: normalized, digits collapsed, punctuation and masks dropped."""
     norm = engine.normalizer(strip_masks(text)).text
@@ -71,7 +71,7 @@ def text_key(engine: Engine, text: str) -> str:
 
 
 def _dedup_hash(engine: Engine, kind: str, key: str) -> str:
-    return hashlib.sha256(f"{_salt(engine)}:{kind}:{key}".encode()).hexdigest()
+    return hashlib.sha256(f"{salt(engine.store)}:{kind}:{key}".encode()).hexdigest()
 
 
 def _day_start() -> str:
@@ -94,7 +94,7 @@ def submit_report(engine: Engine, user_id: int | str, text: str | None = None, n
         return _refuse("请附上要举报的内容：/report 号码 对方说了什么，或 /report 后粘贴诈骗短信原文。")
     if len(text) > MAX_REPORT_CHARS:
         text = text[:MAX_REPORT_CHARS]
-    who = user_hash(engine.db, user_id)
+    who = user_hash(engine.store, user_id)
     key_kind, key = "", ""
     lookup = None
     if number:
@@ -115,37 +115,35 @@ def submit_report(engine: Engine, user_id: int | str, text: str | None = None, n
     scam_number = lookup.normalized if lookup else _contact_number(v, red.kept_numbers)
     dedup = _dedup_hash(engine, key_kind, key)
     stamp = now()
-    with write(engine.db):
-        today_n = list(engine.db.query(
-            "select count(*) n from report_reporters where reporter_hash = ? and created_at >= ?", [who, _day_start()]))[0]["n"]
+    db = engine.store
+    with write(db):
+        today_n = report_rows.filed_since(db, who, _day_start())
         row = _find(engine, dedup, key_kind, key)
         if row is not None:
-            if list(engine.db.query("select 1 from report_reporters where report_id = ? and reporter_hash = ?",
-                                    [row["id"], who])):
+            if report_rows.has_reporter(db, row["id"], who):
                 return ReportResult("already", f"您已经举报过这条内容（编号 #{row['id']}，{STATUS_LABELS[row['status']]}），"
                                     "无需重复提交。发送 /myreports 查看处理结果。", row["id"], row["count"], red.counts,
                                     row["scam_type"])
             if today_n >= DAILY_CAP:
                 return _refuse(f"您今天的举报已达上限（{DAILY_CAP} 条），请明天再试。紧急情况请拨打 96110 或 110。")
             count = int(row["count"] or 1) + 1
-            engine.db["reports"].update(row["id"], {"count": count, "last_reported_at": stamp, "updated_at": stamp})
-            engine.db["report_reporters"].insert({"report_id": row["id"], "reporter_hash": who, "created_at": stamp})
-            handled = "" if row["status"] == "pending" else f"（已审核：{STATUS_LABELS[row['status']]}）"
+            report_rows.update(db, row["id"], {"count": count, "last_reported_at": stamp, "updated_at": stamp})
+            report_rows.add_reporter(db, row["id"], who, stamp)
+            handled = "" if row["status"] == PENDING else f"（已审核：{STATUS_LABELS[row['status']]}）"
             return ReportResult("repeat", f"✅ 感谢举报！这条内容已有 {count} 人举报，已合并计数（编号 #{row['id']}）{handled}。"
                                 + _masked_note(red.counts), row["id"], count, red.counts, row["scam_type"])
         if today_n >= DAILY_CAP:
             return _refuse(f"您今天的举报已达上限（{DAILY_CAP} 条），请明天再试。紧急情况请拨打 96110 或 110。")
-        pending_n = list(engine.db.query("select count(*) n from reports where status = 'pending'"))[0]["n"]
-        if pending_n >= QUEUE_CAP:
+        if report_rows.pending_count(db) >= QUEUE_CAP:
             return _refuse("待审核的举报太多，暂时无法接收新的举报，请稍后再试。紧急情况请拨打 96110 或 110。")
-        rid = int(engine.db["reports"].insert({
+        rid = report_rows.insert(db, {
             "kind": key_kind, "text": red.text, "number": scam_number, "scam_type": guess,
             "risk": v.risk if v else None, "score": round(float(v.score), 1) if v else None,
             "masked": json.dumps(red.counts, ensure_ascii=False), "reporter_hash": who, "count": 1,
-            "dedup_key": dedup, "status": "pending", "created_at": stamp, "updated_at": stamp,
+            "dedup_key": dedup, "status": PENDING, "created_at": stamp, "updated_at": stamp,
             "last_reported_at": stamp,
-        }).last_pk)
-        engine.db["report_reporters"].insert({"report_id": rid, "reporter_hash": who, "created_at": stamp})
+        })
+        report_rows.add_reporter(db, rid, who, stamp)
     return ReportResult("created", f"✅ 感谢举报！已提交管理员审核（编号 #{rid}）。" + _masked_note(red.counts)
                         + "发送 /myreports 查看处理结果。", rid, 1, red.counts, guess)
 
@@ -159,14 +157,13 @@ def _masked_note(counts: dict[str, int]) -> str:
 
 
 def _find(engine: Engine, dedup: str, kind: str, key: str) -> dict[str, Any] | None:
-    rows = list(engine.db.query("select * from reports where dedup_key = ?", [dedup]))
-    if rows:
-        return rows[0]
+    row = report_rows.by_dedup_key(engine.store, dedup)
+    if row is not None:
+        return row
     if kind != "text":
         return None
     # near-identical wording (one word changed, a different name): compare with recent pending texts
-    for r in engine.db.query("select * from reports where kind = 'text' and status = 'pending' "
-                             "order by id desc limit ?", [NEAR_DUP_SCAN]):
+    for r in report_rows.recent_pending_texts(engine.store, NEAR_DUP_SCAN):
         other = text_key(engine, r["text"] or "")
         if other and abs(len(other) - len(key)) <= max(len(key), len(other)) * 0.15 \
                 and fuzz.ratio(key, other) >= NEAR_DUP:
@@ -205,22 +202,19 @@ def _contact_number(v, kept: list[str]) -> str | None:
 
 def pending(engine: Engine, limit: int = 10, offset: int = 0) -> list[dict[str, Any]]:
     """The review queue: most-reported first, then oldest. Each item carries what a review card shows."""
-    rows = engine.db.query(
-        "select * from reports where status = 'pending' order by count desc, id limit ? offset ?",
-        [max(1, int(limit)), max(0, int(offset))])
-    return [_item(engine, dict(r)) for r in rows]
+    return [_item(engine, r) for r in report_rows.pending(engine.store, limit, offset)]
 
 
 def pending_count(engine: Engine) -> int:
-    return int(list(engine.db.query("select count(*) n from reports where status = 'pending'"))[0]["n"])
+    return report_rows.pending_count(engine.store)
 
 
 def get_report(engine: Engine, report_id: int | str) -> dict[str, Any]:
     rid = _rid(report_id)
-    rows = list(engine.db.query("select * from reports where id = ?", [rid]))
-    if not rows:
+    row = report_rows.get(engine.store, rid)
+    if row is None:
         raise admin.AdminError(f"没有编号为 {rid} 的举报。")
-    return _item(engine, dict(rows[0]))
+    return _item(engine, row)
 
 
 def _rid(report_id: int | str) -> int:
@@ -239,8 +233,8 @@ def _item(engine: Engine, r: dict[str, Any]) -> dict[str, Any]:
     r["status_label"] = STATUS_LABELS.get(r["status"], r["status"])
     r["kind_label"] = KIND_LABELS.get(r["kind"], r["kind"])
     if r.get("number"):
-        rows = list(engine.db.query("select reports, status from numbers where number = ?", [r["number"]]))
-        r["number_registered"] = rows[0]["reports"] if rows and rows[0]["status"] == "active" else 0
+        reg = number_rows.get(engine.store, r["number"])
+        r["number_registered"] = reg["reports"] if reg and reg["status"] == ACTIVE else 0
     r["actions"] = review_actions(r)
     r.pop("reporter_hash", None)  # never shown, not even to admins
     r.pop("dedup_key", None)
@@ -250,7 +244,7 @@ def _item(engine: Engine, r: dict[str, Any]) -> dict[str, Any]:
 def review_actions(item: dict[str, Any]) -> list[tuple[str, str]]:
     """The buttons of a review card: (label, action) where action is approve / reject / as_pattern /
     as_number. A face builds callback data such as ``rv:<action>:<report id>`` from them."""
-    if item.get("status") != "pending":
+    if item.get("status") != PENDING:
         return []
     acts = [("✅ 通过", "approve"), ("❌ 驳回", "reject")]
     if item.get("kind") == "number" and item.get("text"):
@@ -276,7 +270,7 @@ def format_item(item: dict[str, Any]) -> str:
 
         lines.append("已隐去：" + "、".join(f"{LABELS.get(k, k)} {n}" for k, n in item["masked"].items()))
     lines.append(f"首次举报：{item['created_at']}，最近：{item.get('last_reported_at') or item['created_at']}")
-    if item.get("status") != "pending":
+    if item.get("status") != PENDING:
         lines.append(f"状态：{item['status_label']}" + (f"（{item['outcome']}）" if item.get("outcome") else "")
                      + (f"，原因：{item['reason']}" if item.get("reason") else ""))
     return "\n".join(lines)
@@ -314,7 +308,7 @@ def approve(engine: Engine, report_id: int | str, actor: str, as_type: str | Non
     approval, linked so that reverting the approval also retires what it created)."""
     item = get_report(engine, report_id)
     rid = item["id"]
-    if item["status"] == "approved":
+    if item["status"] == APPROVED:
         raise admin.AdminError(f"举报 #{rid} 已经通过（{item.get('outcome') or ''}）。")
     if not (as_type or item.get("scam_type")):
         raise admin.AdminError(f"举报 #{rid} 还没有判断出诈骗类型，请指定类型（例如 --type agent_surrender）。")
@@ -332,25 +326,25 @@ def approve(engine: Engine, report_id: int | str, actor: str, as_type: str | Non
         dry = admin.add_pattern(engine, scam_type, text, actor=actor, dry_run=True)
         if dry.refused and not force:
             raise admin.AdminError(dry.report.get("refusal") or "话术未通过试运行。")
-    before = {k: item.get(k) for k in ("status", "scam_type", "reviewed_by", "reviewed_at", "outcome", "reason")}
+    before = {k: item.get(k) for k in REPORT_STATE}
     stamp = now()
     pres: admin.PatternResult | None = None
     nrow: dict[str, Any] | None = None
-    with write(engine.db):
+    with write(engine.store):
         try:
             if kind == "pattern":
-                pres = admin.add_pattern(engine, scam_type, text, actor=actor, source="report", force=force,
+                pres = admin.add_pattern(engine, scam_type, text, actor=actor, source=REPORT, force=force,
                                          note=f"report:{rid}", precheck=dry)
                 outcome, linked = f"pattern:{pres.id}", pres.audit_id
             else:
                 if not item.get("number"):
                     raise admin.AdminError(f"举报 #{rid} 中没有可登记的号码。")
                 nrow = admin.add_number(engine, item["number"], scam_type, note=f"用户举报 #{rid}（{item['count']} 人）",
-                                        actor=actor, source="report")
+                                        actor=actor, source=REPORT)
                 outcome, linked = f"number:{nrow['number']}", nrow["audit_id"]
-            after = {"status": "approved", "scam_type": scam_type, "reviewed_by": str(actor), "reviewed_at": stamp,
+            after = {"status": APPROVED, "scam_type": scam_type, "reviewed_by": str(actor), "reviewed_at": stamp,
                      "outcome": outcome, "reason": None}
-            engine.db["reports"].update(rid, {**after, "updated_at": stamp})
+            report_rows.update(engine.store, rid, {**after, "updated_at": stamp})
             aid = admin.audit(engine, actor, "approve_report", f"report:{rid}", before, {**after, "_linked": linked})
         except BaseException:
             if pres is not None and pres.id is not None:
@@ -367,57 +361,44 @@ def reject(engine: Engine, report_id: int | str, actor: str, reason: str = "") -
     """Reject a report (it stays, counted, so repeats of it are recognised); one audit row."""
     item = get_report(engine, report_id)
     rid = item["id"]
-    if item["status"] != "pending":
+    if item["status"] != PENDING:
         raise admin.AdminError(f"举报 #{rid} 已审核（{item['status_label']}），不能驳回；如需更改请先撤销。")
     reason = " ".join(str(reason or "").split())[:300]
     before = {k: item.get(k) for k in ("status", "reviewed_by", "reviewed_at", "outcome", "reason")}
-    after = {"status": "rejected", "reviewed_by": str(actor), "reviewed_at": now(), "outcome": None, "reason": reason}
-    with write(engine.db):
-        engine.db["reports"].update(rid, {**after, "updated_at": now()})
+    after = {"status": REJECTED, "reviewed_by": str(actor), "reviewed_at": now(), "outcome": None, "reason": reason}
+    with write(engine.store):
+        report_rows.update(engine.store, rid, {**after, "updated_at": now()})
         admin.audit(engine, actor, "reject_report", f"report:{rid}", before, after)
     return {**item, **after}
 
 
 def my_reports(engine: Engine, user_id: int | str, limit: int = 20) -> list[dict[str, Any]]:
-    """A reporter's own reports, newest first, with their outcome in words (what /myreports shows)."""
-    who = user_hash(engine.db, user_id)
-    rows = engine.db.query(
-        "select r.id, r.kind, r.text, r.number, r.scam_type, r.status, r.count, r.outcome, r.created_at, "
-        "r.reviewed_at, rr.created_at reported_at from report_reporters rr join reports r on r.id = rr.report_id "
-        "where rr.reporter_hash = ? order by rr.created_at desc, r.id desc limit ?", [who, max(1, int(limit))])
+    """A reporter's own reports, newest first, each with where it stands (``outcome_state``; /myreports
+    words it, bot/conversation/reporting.py)."""
+    who = user_hash(engine.store, user_id)
     out = []
-    for r in rows:
-        r = dict(r)
+    for r in report_rows.of_reporter(engine.store, who, limit):
         r["status_label"] = STATUS_LABELS.get(r["status"], r["status"])
-        r["outcome_label"] = _outcome_label(engine, r)
+        r["outcome_state"] = _outcome_state(engine, r)
         preview = r["number"] if r["kind"] == "number" else (r["text"] or "")
         r["preview"] = preview if len(preview) <= 40 else preview[:39] + "…"
         out.append(r)
     return out
 
 
-def _outcome_label(engine: Engine, r: dict[str, Any]) -> str:
-    if r["status"] == "pending":
-        return f"等待管理员审核（{r['count']} 人举报）"
-    if r["status"] == "rejected":
-        return "管理员审核后未采纳（可能不是诈骗，或信息不足）"
+def _outcome_state(engine: Engine, r: dict[str, Any]) -> str:
+    """Where a report stands for its reporter: ``pending``, ``rejected``, ``pattern_live`` /
+    ``pattern_gone`` (the script it became is active / was deactivated), ``number_live`` /
+    ``number_gone``, or ``approved``. The words for each are the conversation's
+    (bot/conversation/texts.py, REPORT_OUTCOMES)."""
+    if r["status"] == PENDING:
+        return "pending"
+    if r["status"] == REJECTED:
+        return "rejected"
     kind, _, key = str(r.get("outcome") or "").partition(":")
     if kind == "pattern":
-        rows = list(engine.db.query("select status from patterns where id = ?", [key]))
-        live = bool(rows) and rows[0]["status"] == "active"
-        return "已加入诈骗话术库，其他用户收到类似消息会看到提醒" if live else "曾加入诈骗话术库，现已停用"
+        return "pattern_live" if pattern_rows.status(engine.store, key) == ACTIVE else "pattern_gone"
     if kind == "number":
-        rows = list(engine.db.query("select status, reports from numbers where number = ?", [key]))
-        live = bool(rows) and rows[0]["status"] == "active"
-        return "号码已登记为诈骗号码，其他用户查询时会看到提醒" if live else "号码曾登记，现已移除"
-    return "已采纳"
-
-
-def format_my_reports(rows: list[dict[str, Any]]) -> str:
-    """/myreports as text."""
-    if not rows:
-        return "您还没有举报过内容。遇到诈骗短信或号码，可发送 /report 加内容举报。"
-    lines = ["您的举报："]
-    for r in rows:
-        lines.append(f"#{r['id']} {KIND_LABELS.get(r['kind'], r['kind'])}「{r['preview']}」—— {r['status_label']}：{r['outcome_label']}")
-    return "\n".join(lines)
+        row = number_rows.get(engine.store, key)
+        return "number_live" if row and row["status"] == ACTIVE else "number_gone"
+    return "approved"

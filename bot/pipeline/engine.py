@@ -8,36 +8,53 @@ number registry's primary-key reads.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Protocol
 
-from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, ROOT, Settings
+from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, ROOT
 from bot.model import Lookup, Verdict
 from bot.pipeline import cache, classifier
 from bot.pipeline import numbers as numbers_mod
-from bot.pipeline.cache import cache_dir
 from bot.pipeline.extract import Extracted, OrgFinder, extract
 from bot.pipeline.knowledge import Knowledge
-from bot.pipeline.match import ScriptIndex
+from bot.pipeline.match import Script, ScriptIndex
 from bot.pipeline.normalize import Normalized, Normalizer, basic
 from bot.pipeline.rules.index import IndexedSignalSet
 from bot.pipeline.rules.signals import Span, load_rules, rule_files
 from bot.pipeline.score import MATCH_FLOOR, Scorer
 from bot.pipeline.segment import Segmenter
-from bot.store import active_patterns, connect, reported_number, seed
 
 log = logging.getLogger(__name__)
 
-class Engine:
-    """Analyse messages and look numbers up. Thread-safe for reads; admin changes go through ``reload``."""
+class ScriptStore(Protocol):
+    """What the engine reads from the store it is handed (``bot.store.Store``; a test may hand anything
+    with these methods): the scripts to index and the reported-number registry."""
 
-    def __init__(self, db_path: str | Path | None = None, *, knowledge: Knowledge | None = None):
-        self.db_path = str(db_path or Settings.from_env().db_path)
-        self.cache_dir = cache_dir()
+    def active_patterns(self) -> Iterable[dict[str, Any]]: ...
+
+    def reported_number(self, key: str) -> dict[str, Any] | None: ...
+
+    def close(self) -> None: ...
+
+
+class Engine:
+    """Analyse messages and look numbers up. Thread-safe for reads; admin changes go through ``reload``.
+
+    Built by ``bot.config.open_engine``, which opens the store, seeds it and calls :meth:`reload`: the
+    engine itself reads neither the environment nor the database file, only what ``store`` returns.
+    """
+
+    def __init__(self, store: ScriptStore, *, knowledge: Knowledge | None = None,
+                 cache_folder: Path | None = None):
+        self.store = store
+        self.cache_dir = cache_folder
         parts = None if knowledge is not None else _load_parts(self.cache_dir)
         if parts is None:
             self.knowledge = knowledge or Knowledge.load()
@@ -53,11 +70,13 @@ class Engine:
         self.segmenter = Segmenter(vocabulary, cache_dir=self.cache_dir)
         self.classifier = classifier.build(self.normalizer.canonical, self.cache_dir)
         self.scorer = Scorer(self.knowledge)
-        self.db = connect(self.db_path)
         self._lock = threading.RLock()
-        seed(self.db, self.script_forms, self.number_key)
-        self.index = ScriptIndex()
-        self.reload()
+        self.index = ScriptIndex()  # empty until reload(): the store may have to be seeded first
+
+    @property
+    def db(self) -> ScriptStore:
+        """The store, under the name callers used before it was handed in (``engine.db["patterns"]``)."""
+        return self.store
 
     # --- set-up -----------------------------------------------------------------------------------
 
@@ -79,9 +98,9 @@ class Engine:
         return p.normalized if p else None
 
     def reload(self) -> None:
-        """Rebuild the script index from the database (after admin changes or an import)."""
+        """Rebuild the script index from the store (at start, after admin changes or an import)."""
         index = ScriptIndex()
-        for r in active_patterns(self.db):
+        for r in self.store.active_patterns():
             try:
                 terms = json.loads(r["terms"] or "[]")
             except ValueError:
@@ -101,15 +120,38 @@ class Engine:
         with self._lock:
             self.index.remove(pid)
 
+    def scripts(self) -> dict[int, Script]:
+        """A snapshot of the indexed scripts (id → script), safe to read while admins change them."""
+        with self._lock:
+            return dict(self.index.scripts)
+
+    def index_copy(self) -> ScriptIndex:
+        """A copy of the script index that can be changed without touching the live one (the mass-check
+        adds a candidate script to it)."""
+        with self._lock:
+            base = self.index
+            idx = ScriptIndex()
+            idx.scripts = dict(base.scripts)
+            idx.postings.update({t: set(p) for t, p in base.postings.items()})
+        return idx
+
+    def with_index(self, index: ScriptIndex) -> Engine:
+        """An engine sharing everything with this one but matching against ``index`` (a what-if: the
+        mass-check's verdicts with a candidate script). Changes to either index do not reach the other."""
+        clone = copy.copy(self)
+        clone.index = index
+        clone._lock = threading.RLock()
+        return clone
+
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing twice
-            self.db.close()
+            self.store.close()
 
     # --- numbers ----------------------------------------------------------------------------------
 
     def lookup(self, raw: str) -> Lookup:
         """Classify one phone number (official / reported / lookalike / unknown / invalid)."""
-        return numbers_mod.lookup(raw, self.knowledge, lambda key: reported_number(self.db, key))
+        return numbers_mod.lookup(raw, self.knowledge, self.store.reported_number)
 
     # --- analysis ---------------------------------------------------------------------------------
 
@@ -138,7 +180,7 @@ class Engine:
         with self._lock:
             index = self.index
         # a match below MATCH_FLOOR adds nothing to the score and is not shown: don't re-rank for it
-        matches = index.query(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
+        matches = index.search(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
         v = self.scorer.verdict(v, norm.text, ex, lookups, fired, matches)
         if v.risk != "none":
             v.highlights = self.segmenter.widen(evidence_spans(v), v.text)

@@ -156,7 +156,7 @@ class ScriptIndex:
         assert ids is not None
         return heapq.nlargest(limit, ((float(acc[i]), int(ids[i])) for i in pool.tolist()))
 
-    def query(self, norm: Normalized, terms: list[str], top: int = 3, floor: float = 40.0) -> list[Match]:
+    def search(self, norm: Normalized, terms: list[str], top: int = 3, floor: float = 40.0) -> list[Match]:
         """The scripts this message resembles, with similarity (0-100) and evidence in the original text.
 
         similarity = 65 × word share + 0.35 × ``partial_ratio``. The word share is cheap, the character

@@ -4,7 +4,9 @@ People forward scams as screenshots of an SMS or a chat more often than as text.
 turns the image's bytes into an :class:`OcrResult` — the recognised text in reading order, its mean
 confidence, its line count, and ``ok`` False with a Chinese ``reason`` when the image can't be used —
 and never raises. :func:`analyze_image` adds the engine's verdict; :func:`read_image_async` runs the
-recognition off the event loop for the bot; :func:`check_image_cli` is ``python run.py check --image``.
+recognition off the event loop for the bot. Image in, text and its quality out: what to show for a
+result (and the command line's exit status) is decided by the faces, which all read images through
+:func:`read_image`.
 
 Model: RapidOCR (PP-OCRv4 Chinese detection + recognition, ONNX Runtime on the CPU), loaded ONCE per
 process, lazily, behind a lock. Why lazily rather than at start-up (measured, see ``bench/ocr_bench.py``):
@@ -35,16 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import re
-import sys
 import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageOps
@@ -101,6 +100,12 @@ class OcrResult:
     width: int = 0  # the image as received (0 when it could not be decoded)
     height: int = 0
     seconds: float = 0.0  # time spent decoding + recognising
+
+    @property
+    def not_an_image(self) -> bool:
+        """The data was empty or in no image format at all: the wrong file was given, rather than an
+        image whose text could not be read (the command line exits 1 for the first, 0 for the second)."""
+        return self.reason in (REASON_EMPTY, REASON_NOT_IMAGE)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's ``ocr`` object: text, confidence, lines, ok, reason."""
@@ -379,65 +384,3 @@ def analyze_image(engine: Engine, data: bytes) -> tuple[OcrResult, Verdict | Non
     if not res.ok:
         return res, None
     return res, engine.analyze(res.text)
-
-
-# --- the command line: python run.py check --image FILE [--json] ---------------------------------------------
-
-def _none_verdict_json(res: OcrResult) -> dict[str, Any]:
-    from bot.model import Verdict
-
-    d = Verdict(risk="none", score=0).to_dict()
-    d["ocr"] = res.to_dict()
-    return d
-
-
-def check_image_cli(args: Any) -> int:
-    """Print the verdict for the image ``args.image`` (text, or JSON with an ``ocr`` object).
-
-    Exit status: 1 when the file is missing or unreadable, empty, or not an image at all (one line on
-    stderr, and with ``--json`` still a verdict JSON with risk none and ``ocr.ok`` false); 0 otherwise,
-    including an image that is broken, too large or whose text could not be read well (the output says
-    so: risk none, ``ocr.ok`` false and the reason)."""
-    path = Path(str(args.image))
-    want_json = bool(getattr(args, "json", False))
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise IsADirectoryError(str(path))
-    except OSError:
-        sys.stderr.write(f"文件不存在或无法读取：{path}\n")
-        return 1
-    refusal = too_big(size)
-    if refusal:  # don't read a huge file into memory just to refuse it
-        res = OcrResult(reason=refusal)
-    else:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            sys.stderr.write(f"无法读取文件 {path}：{e.strerror or type(e).__name__}\n")
-            return 1
-        res = read_image(data)
-    if res.reason in (REASON_EMPTY, REASON_NOT_IMAGE):
-        sys.stderr.write(f"无法识别 {path}：{res.reason}\n")
-        if want_json:
-            sys.stdout.write(json.dumps(_none_verdict_json(res), ensure_ascii=False) + "\n")
-        return 1
-    if not res.ok:
-        if want_json:
-            sys.stdout.write(json.dumps(_none_verdict_json(res), ensure_ascii=False) + "\n")
-        else:
-            sys.stdout.write(f"未能读取图片中的文字：{res.reason}\n")
-        return 0
-    from bot import render
-    from bot.faces.cli import _engine
-
-    v = _engine().analyze(res.text)
-    if want_json:
-        d = v.to_dict()
-        d["ocr"] = res.to_dict()
-        sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render.verdict_text(v) + "\n\n" + "识别出的文字（OCR，置信度 "
-                         f"{res.confidence:.0%}）：\n{res.text}\n")
-    sys.stdout.flush()
-    return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,8 @@ LOOKUP_BADGES = {
     "invalid": "❌ 号码无效",
 }
 SNIPPET = 600
+#: The plain-text reply's own bound (a terminal has no limit; this only keeps a runaway reply finite).
+TEXT_LIMIT = 100_000
 
 
 @lru_cache(maxsize=4)
@@ -163,13 +166,13 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _fit(short: list[str], details: list[str], limit: int, join) -> str:
-    """The reply within ``limit`` characters: details are dropped from the end first."""
+def _fit(short: list[str], details: list[str], limit: int | None, join) -> str:
+    """The reply within ``limit`` characters (None: no limit): details are dropped from the end first."""
     text = join(short, details)
-    while len(text) > limit and details:
+    while limit is not None and len(text) > limit and details:
         details = details[:-1]
         text = join(short, details)
-    return text[:limit]
+    return text if limit is None else text[:limit]
 
 
 def verdict_short_html(v: Verdict, region: str = "") -> str:
@@ -177,9 +180,10 @@ def verdict_short_html(v: Verdict, region: str = "") -> str:
     return to_reader("\n".join(short_lines(v, True)), v, region)
 
 
-def verdict_html(v: Verdict, limit: int = 100_000, region: str = "") -> str:
-    """The Telegram reply (parse_mode HTML): the short answer, then the details in an expandable quote.
-    ``limit``: the face's message size limit."""
+def verdict_html(v: Verdict, limit: int | None = None, region: str = "") -> str:
+    """The reply as HTML (Telegram's parse_mode HTML): the short answer, then the details in an expandable
+    quote, within ``limit`` characters — the face's limit, which render does not know; None: the whole
+    reply. Over it, detail lines are dropped whole from the end (never cut inside a tag)."""
     def join(short: list[str], details: list[str]) -> str:
         body = "\n".join(short)
         if details:
@@ -197,7 +201,53 @@ def verdict_text(v: Verdict, region: str = "") -> str:
     """The terminal reply: the short answer, a blank line, then the details."""
     def join(short: list[str], details: list[str]) -> str:
         return to_reader("\n".join(short) + ("\n\n" + "\n".join(details) if details else ""), v, region)
-    return _fit(short_lines(v, False), detail_lines(v, False), 100_000, join)
+    return _fit(short_lines(v, False), detail_lines(v, False), TEXT_LIMIT, join)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line shown under a reply's badge saying what was checked, e.g. a screenshot's text as OCR read
+    it: ``lead`` + ``title`` (bold in HTML) + ``rest``, then ``quote`` — the user's own words, italic
+    in HTML and never converted. ``follows_script``: the note's words go Traditional with a verdict in
+    Traditional (:meth:`in_traditional`)."""
+
+    lead: str = ""
+    title: str = ""
+    rest: str = ""
+    quote: str = ""
+    follows_script: bool = True
+
+    def in_traditional(self) -> Note:
+        """The note's own words in Traditional characters (the quote stays as it is)."""
+        if not self.follows_script:
+            return self
+        return replace(self, lead=to_traditional(self.lead), title=to_traditional(self.title),
+                       rest=to_traditional(self.rest))
+
+
+def note_html(n: Note) -> str:
+    esc = html.escape
+    return (esc(n.lead) + (f"<b>{esc(n.title)}</b>" if n.title else "") + esc(n.rest)
+            + (f"<i>{esc(n.quote)}</i>" if n.quote else ""))
+
+
+def note_text(n: Note) -> str:
+    return n.lead + n.title + n.rest + n.quote
+
+
+def with_note(body: str, line: str, limit: int | None) -> str:
+    """``line`` as the second line of a reply (the first is the badge), within ``limit`` characters
+    (None: no limit): over it the folded details go first, then the reply's last lines, whole — never
+    cut inside an HTML tag."""
+    lines = body.split("\n")
+    lines.insert(1, line)
+    text = "\n".join(lines)
+    if limit is not None and len(text) > limit and "<blockquote expandable>" in text:
+        text = text[: text.index("<blockquote expandable>")].rstrip("\n")
+        lines = text.split("\n")
+    while limit is not None and len("\n".join(lines)) > limit and len(lines) > 2:
+        lines.pop()
+    return "\n".join(lines)
 
 
 def lookup_line(lk: Lookup, html_mode: bool = False) -> str:

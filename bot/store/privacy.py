@@ -1,4 +1,4 @@
-"""Privacy: forgetting a user, purging old reports, and keeping message text and the token out of logs.
+"""Privacy: forgetting a user (``/forgetme``) and purging expired reports and votes.
 
 Why a module of its own: issue 6 asks that the bot hold as little as possible about the people who use
 it, and that what it holds can be deleted on request (``/forgetme``) and expires by itself
@@ -13,11 +13,7 @@ is not personal data and is kept. Deleting is done with ``PRAGMA secure_delete``
 zeroed, so the text does not linger in the file) and followed by a WAL checkpoint (so old page images
 holding it leave the ``-wal`` file too).
 
-Logs: :func:`install_log_guard` installs a log-record factory — the one point every log record of the
-process passes through, whatever handler finally writes it (ours, a test's caplog, a hosting
-platform's) — that blanks the arguments of the library debug messages known to carry update or reply
-contents (python-telegram-bot logs whole updates and API parameters at DEBUG) and replaces the bot
-token wherever it appears.
+Keeping message text and the token out of the logs is :mod:`bot.logguard`'s job.
 """
 
 from __future__ import annotations
@@ -25,19 +21,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import sqlite_utils
 
-from bot.store import user_hash, write
+from bot.store.db import chunks, user_hash, write
+from bot.store.schema import APPROVED, FEEDBACK, REPORT_REPORTERS, REPORTS
 
 log = logging.getLogger(__name__)
 
 #: What /forgetme and the retention purge delete; the README's "What is stored" lists the same.
-PERSONAL_TABLES = ("feedback", "report_reporters", "reports")
+PERSONAL_TABLES = (FEEDBACK, REPORT_REPORTERS, REPORTS)
 
 
 @dataclass
@@ -107,14 +102,13 @@ def _erase_reports(db: sqlite_utils.Database, ids: list[int]) -> tuple[int, int]
     """Delete pending/rejected reports in ``ids`` and erase the text of approved ones (their status and
     outcome stay, so an admin's approval can still be undone). Returns (deleted, erased)."""
     deleted = erased = 0
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(ids):
         db.execute(f"delete from report_reporters where report_id in ({marks})", chunk)
         erased += db.execute(
             f"update reports set text = null, reporter_hash = null, masked = null "
-            f"where id in ({marks}) and status = 'approved'", chunk).rowcount
-        deleted += db.execute(f"delete from reports where id in ({marks}) and status != 'approved'", chunk).rowcount
+            f"where id in ({marks}) and status = ?", [*chunk, APPROVED]).rowcount
+        deleted += db.execute(f"delete from reports where id in ({marks}) and status != ?",
+                              [*chunk, APPROVED]).rowcount
     return deleted, erased
 
 
@@ -152,7 +146,7 @@ def forget_user(db: sqlite_utils.Database, user_id: int | str) -> ForgetResult:
 
 
 def cutoff(days: int, now: dt.datetime | None = None) -> str:
-    """The timestamp (store.now() format) before which data has expired."""
+    """The timestamp (:func:`bot.store.db.now` format) before which data has expired."""
     t = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=max(1, int(days)))
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -167,7 +161,7 @@ def purge_expired(db: sqlite_utils.Database, retention_days: int, now: dt.dateti
     with _secure_delete(db), write(db):
         old = [r["id"] for r in db.query(
             "select id from reports where coalesce(last_reported_at, updated_at, created_at) < ? "
-            "and (status != 'approved' or text is not null or reporter_hash is not null)", [limit])]
+            "and (status != ? or text is not null or reporter_hash is not null)", [limit, APPROVED])]
         res.reports_deleted, res.reports_erased = _erase_reports(db, old)
         res.links = db.execute("delete from report_reporters where created_at < ?", [limit]).rowcount
         res.feedback = db.execute("delete from feedback where at < ?", [limit]).rowcount
@@ -176,76 +170,3 @@ def purge_expired(db: sqlite_utils.Database, retention_days: int, now: dt.dateti
         log.info("retention (%d days): %d reports deleted, %d erased, %d links, %d feedback", retention_days,
                  res.reports_deleted, res.reports_erased, res.links, res.feedback)
     return res
-
-
-# --- logs --------------------------------------------------------------------------------------------------
-
-#: Library log messages (by their format string) whose arguments carry update or reply contents: the
-#: message is kept (it says what happened), its arguments are blanked.
-CONTENT_MESSAGES = frozenset({
-    "Calling Bot API endpoint `%s` with parameters `%s`",
-    "Call to Bot API endpoint `%s` finished with return value `%s`",
-    "Processing update %s",
-    "Dropping pending update: %s",
-    "Webhook received data: %s",
-    'Can not load invalid JSON data: "%s"',
-    "Selecting conversation %s with state %s",
-})
-REDACTED = "<redacted>"
-TOKEN_MARK = "<TOKEN>"
-
-_lock = threading.Lock()
-_secrets: set[str] = set()
-_installed = False
-
-
-def _scrub(value: Any, secrets: Iterable[str]) -> Any:
-    if isinstance(value, str):
-        for s in secrets:
-            if s in value:
-                value = value.replace(s, TOKEN_MARK)
-        return value
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value
-    # any other object (an exception, a URL object, a dict) may carry the token in its str()
-    text = str(value)
-    return _scrub(text, secrets) if any(s in text for s in secrets) else value
-
-
-def _guard(record: logging.LogRecord) -> logging.LogRecord:
-    secrets = tuple(_secrets)
-    if record.msg in CONTENT_MESSAGES and record.args:
-        args = record.args if isinstance(record.args, tuple) else (record.args,)
-        # the first argument of the API-call messages is the endpoint name: useful and never user text
-        keep = 1 if str(record.msg).startswith(("Calling Bot API", "Call to Bot API")) else 0
-        record.args = tuple(a if i < keep else REDACTED for i, a in enumerate(args))
-    if secrets:
-        if isinstance(record.msg, str):
-            record.msg = _scrub(record.msg, secrets)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_scrub(a, secrets) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: _scrub(v, secrets) for k, v in record.args.items()}
-        if record.exc_info and record.exc_info[1] is not None and any(s in str(record.exc_info[1]) for s in secrets):
-            # formatters render the traceback from exc_info only when exc_text is empty: pre-render it,
-            # scrubbed (exc_info stays, so filters can still look at the exception's type)
-            formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = _scrub(formatted, secrets)
-    return record
-
-
-def install_log_guard(secrets: Iterable[str] = ()) -> None:
-    """Install (once per process) the log-record factory described in the module docstring, and add
-    ``secrets`` (the bot token) to what it replaces. Idempotent and chained to any previous factory."""
-    global _installed
-    with _lock:
-        _secrets.update(s for s in secrets if s and len(s) >= 8)
-        if _installed:
-            return
-        previous: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
-
-        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            return _guard(previous(*args, **kwargs))
-
-        logging.setLogRecordFactory(factory)
-        _installed = True

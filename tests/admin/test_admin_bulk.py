@@ -8,6 +8,7 @@ import pytest
 from admin_support import counts, engine_on
 
 from bot import admin
+from bot.config import Settings, open_engine
 from bot.pipeline.engine import Engine
 
 FORMATS = ["jsonl", "csv", "yaml"]
@@ -31,7 +32,7 @@ NUMBERS = [
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Engine:
-    e = Engine(tmp_path_factory.mktemp("bulk") / "base.db")
+    e = open_engine(Settings(db_path=str(tmp_path_factory.mktemp("bulk") / "base.db")))
     yield e
     e.close()
 
@@ -197,8 +198,8 @@ def test_mobile_prefix_cache_agrees_with_a_full_parse():
     for _ in range(3000):
         raw = "1" + str(r.randint(3, 9)) + f"{r.randint(0, 999_999_999):09d}"
         full = parse(raw)
-        assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
-        assert admin._fast_number_key("+86" + raw) == (full.normalized if full else None), raw
+        assert admin.fast_number_key(raw) == (full.normalized if full else None), raw
+        assert admin.fast_number_key("+86" + raw) == (full.normalized if full else None), raw
     areas = ["10", "21", "20", "22", "23", "24", "25", "27", "28", "29", "311", "351", "371", "431", "451", "471",
              "510", "531", "571", "591", "731", "755", "769", "851", "871", "898", "991"]
     for _ in range(400):  # many numbers per cached prefix, of every length, so the cache is really used
@@ -207,13 +208,13 @@ def test_mobile_prefix_cache_agrees_with_a_full_parse():
         for _ in range(15):
             raw = "+86" + head + "".join(str(r.randint(0, 9)) for _ in range(r.randint(2, 4)))
             full = parse(raw)
-            assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
+            assert admin.fast_number_key(raw) == (full.normalized if full else None), raw
     for _ in range(300):
         head = "1" + str(r.randint(3, 9)) + f"{r.randint(0, 999):03d}"
         for _ in range(10):
             raw = head + f"{r.randint(0, 999_999):06d}"
             full = parse(raw)
-            assert admin._fast_number_key(raw) == (full.normalized if full else None), raw
+            assert admin.fast_number_key(raw) == (full.normalized if full else None), raw
 
 
 def test_a_corrupted_line_in_an_exported_yaml_is_reported(base, tmp_path):

@@ -1,25 +1,21 @@
-"""`python run.py admin …` as a subprocess, with BOT_DB_PATH in tmp_path."""
+"""`python run.py admin …` (``main`` in the test process, see tests/cli_support.py), with BOT_DB_PATH in
+tmp_path."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import Ran, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow  # each command builds an engine (~3 s)
+pytestmark = pytest.mark.slow  # each command builds an engine (~1 s)
 GOOD = "保单养老金并轨专员通知：并轨后每月多领八百元，到指定网点签署并轨协议前先缴纳工本费"
 
 
-def run(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BOT_DB_PATH": str(db), "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "run.py", "admin", *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+def run(db: Path, *args: str, stdin: str = "") -> Ran:
+    return run_cli(["admin", *args], db, stdin=stdin)
 
 
 def q(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -71,9 +67,9 @@ def test_generic_pattern_refused_then_forced_then_reverted(db):
 
 def test_report_queue_from_the_command_line(db):
     from bot.admin import reports
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
 
-    e = Engine(db)
+    e = open_engine(Settings(db_path=str(db)))
     try:
         a = reports.submit_report(e, 42, number="17033334444", text="自称人保客服，说我的车险理赔要先交加急费")
         b = reports.submit_report(e, 43, text="有人在群里发广告说专业代理退保，全额退回保费，只收三成服务费，先交一千定金")

@@ -8,6 +8,7 @@ import pytest
 
 from bot import admin
 from bot.admin import reports
+from bot.conversation.texts import report_outcome  # /myreports' wording of each outcome
 
 # A scheme the seed scripts do not know: a fake "pension merger" of the policy with a fee.
 REPORTED = ("尊敬的王建国先生，您名下保单已被纳入养老金并轨计划，并轨后每月多领八百元，需本人到指定网点签署并轨协议"
@@ -52,7 +53,7 @@ def test_report_flows_to_a_live_pattern_that_catches_a_variant(engine):
 
     mine = reports.my_reports(engine, 1001)
     assert mine[0]["id"] == res.report_id and mine[0]["status"] == "approved"
-    assert "已加入诈骗话术库" in mine[0]["outcome_label"]
+    assert "已加入诈骗话术库" in report_outcome(mine[0]) and mine[0]["outcome_state"] == "pattern_live"
     actions = [r["action"] for r in admin.history(engine, limit=5)]
     assert actions[:2] == ["approve_report", "add_pattern"]
 
@@ -62,7 +63,7 @@ def test_report_flows_to_a_live_pattern_that_catches_a_variant(engine):
     assert engine.db["reports"].get(res.report_id)["status"] == "pending"
     assert pid not in [m.pattern_id for m in engine.analyze(VARIANT).matches]
     assert engine.analyze(VARIANT).score == pytest.approx(before.score)
-    assert "曾加入" not in reports.my_reports(engine, 1001)[0]["outcome_label"]
+    assert "曾加入" not in report_outcome(reports.my_reports(engine, 1001)[0])
     # …and redo it
     admin.revert(engine, rv.audit_id, actor="admin:7")
     assert engine.db["patterns"].get(pid)["status"] == "active"
@@ -107,7 +108,7 @@ def test_number_reports_and_refusals(engine):
     ok = reports.approve(engine, r1.report_id, actor="admin:7", as_type="fake_customer_service")
     assert ok.outcome == "number:+8617012345678"
     assert engine.lookup("17012345678").status == "reported"
-    assert "号码已登记" in reports.my_reports(engine, 3002)[0]["outcome_label"]
+    assert "号码已登记" in report_outcome(reports.my_reports(engine, 3002)[0])
     with pytest.raises(admin.AdminError):
         reports.approve(engine, r1.report_id, actor="admin:7")  # already approved
 
@@ -119,7 +120,7 @@ def test_reject_and_its_audit_row(engine):
     h = admin.history(engine, limit=1)[0]
     assert h["action"] == "reject_report" and h["target"] == f"report:{r.report_id}" and h["actor"] == "admin:8"
     assert h["before"]["status"] == "pending" and h["after"]["status"] == "rejected"
-    assert "未采纳" in reports.my_reports(engine, 4001)[0]["outcome_label"]
+    assert "未采纳" in report_outcome(reports.my_reports(engine, 4001)[0])
     with pytest.raises(admin.AdminError):
         reports.reject(engine, r.report_id, actor="admin:8")
     admin.revert(engine, h["id"], actor="admin:8")

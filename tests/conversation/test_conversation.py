@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from bot import conversation
+from bot.faces.tg.handlers import MAX_CALLBACK_DATA
 
 SCAM = ("【保单服务中心】尊敬的客户，您的保单收益过低，现可办理退保转入我司内部理财产品，年化10%保本保息，"
         "详询13912345678")
@@ -69,7 +70,7 @@ def test_lookup_buttons_only_for_reportable_numbers(engine):
     assert conversation.respond(engine, "/lookup 95519").buttons == []
     assert conversation.respond(engine, "/lookup abc").buttons == []
     [[(_, data)]] = conversation.respond(engine, "/lookup 13912345678").buttons
-    assert data == "rn:+8613912345678" and len(data.encode()) <= conversation.MAX_CALLBACK_DATA
+    assert data == "rn:+8613912345678" and len(data.encode()) <= MAX_CALLBACK_DATA
 
 
 def test_a_forwarded_text_starting_with_a_slash_is_checked_not_run(engine):
@@ -101,6 +102,6 @@ def test_stats_counts_checks_risks_feedback_and_top_patterns(engine):
 
 
 def test_menus_and_commands_are_consistent():
-    names = {n for n, _ in conversation.PUBLIC_MENU + conversation.ADMIN_MENU}
+    names = {n for n, _ in conversation.menu(admin=False) + conversation.menu(admin=True)}
     assert names <= conversation.COMMANDS
     assert all(n.islower() and len(n) <= 32 for n in names)  # Telegram's rules for command names

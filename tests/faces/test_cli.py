@@ -1,14 +1,21 @@
-"""The command line, run as a subprocess exactly as users run it."""
+"""The command line: ``main(argv)`` in the test process for what it prints and returns, and a few
+subprocess smoke tests for what only a real process shows (the entry points ``run.py`` and
+``python -m bot``, the interpreter's exit status, nothing else on stderr, stdin read as bytes)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import Ran, run_cli
+
+from bot.faces.cli import COMMANDS
+from bot.faces.cli.admin import ADMIN_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCAM = "【某某人寿】尊敬的客户，您的保单收益过低，可提前退保转购我司内部理财产品，年化10%保本保息，详询13912345678"
@@ -16,33 +23,45 @@ LEGIT = "【中国人寿】尊敬的客户，您的保单将于下月到期，�
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
-    e = dict(os.environ, BOT_DB_PATH=str(tmp_path_factory.mktemp("cli") / "c.db"), PYTHONIOENCODING="utf-8")
+def db(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "c.db"
+
+
+@pytest.fixture(scope="module")
+def env(db: Path) -> dict[str, str]:
+    """The environment of the subprocess smoke tests."""
+    e = dict(os.environ, BOT_DB_PATH=str(db), PYTHONIOENCODING="utf-8")
     e.pop("TELEGRAM_BOT_TOKEN", None)
     return e
 
 
-def run(env: dict[str, str], *args: str, stdin: bytes | None = None, module: bool = False) -> subprocess.CompletedProcess:
+def run(db: Path, *args: str, stdin: bytes = b"") -> Ran:
+    """``python run.py *args``, in this process."""
+    return run_cli(list(args), db, stdin=stdin)
+
+
+def run_process(env: dict[str, str], *args: str, stdin: bytes | None = None,
+                module: bool = False) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "bot", *args] if module else [sys.executable, "run.py", *args]
     return subprocess.run(cmd, input=stdin, env=env, cwd=ROOT, capture_output=True, timeout=120)
 
 
-def out(p: subprocess.CompletedProcess) -> str:
-    return p.stdout.decode("utf-8")
+def out(p: Ran) -> str:
+    return p.stdout
 
 
-def test_check_text_shows_badge_evidence_notice_and_advice(env) -> None:
-    p = run(env, "check", SCAM)
+def test_check_text_shows_badge_evidence_notice_and_advice(db) -> None:
+    p = run(db, "check", SCAM)
     assert p.returncode == 0, p.stderr
     text = out(p)
     assert text.startswith(("🔴 高风险", "🟠 中风险"))
     assert "【" in text and "】" in text  # evidence highlighted in the user's own text
     assert "官方风险提示" in text and "建议" in text
-    assert "Traceback" not in p.stderr.decode()
+    assert "Traceback" not in p.stderr and p.stderr == ""
 
 
-def test_check_json_has_the_contract_fields(env) -> None:
-    p = run(env, "check", "--json", SCAM)
+def test_check_json_has_the_contract_fields(db) -> None:
+    p = run(db, "check", "--json", SCAM)
     v = json.loads(out(p))
     for key in ("risk", "score", "scam_types", "matches", "signals", "numbers", "urls", "notices", "advice"):
         assert key in v
@@ -53,24 +72,36 @@ def test_check_json_has_the_contract_fields(env) -> None:
     assert "text" not in v  # the message itself is not echoed back into machine output
 
 
-def test_legit_reminder_is_not_a_scam(env) -> None:
-    v = json.loads(out(run(env, "check", "--json", LEGIT)))
+def test_legit_reminder_is_not_a_scam(db) -> None:
+    v = json.loads(out(run(db, "check", "--json", LEGIT)))
     assert v["risk"] in ("none", "low")
     assert v["numbers"][0]["status"] == "official"
 
 
-def test_check_reads_stdin(env) -> None:
-    v = json.loads(out(run(env, "check", "--json", stdin=SCAM.encode())))
+def test_check_reads_stdin(db) -> None:
+    v = json.loads(out(run(db, "check", "--json", stdin=SCAM.encode())))
     assert v["risk"] in ("high", "medium")
 
 
-def test_jsonl_one_verdict_per_line_in_order(env) -> None:
-    lines = [json.dumps({"text": SCAM}, ensure_ascii=False), json.dumps(LEGIT, ensure_ascii=False), "纯文本一行",
-             json.dumps({"text": ""}), "[1, 2]", "{not json"]
-    p = run(env, "check", "--jsonl", stdin=("\n".join(lines) + "\n").encode())
+JSONL = [json.dumps({"text": SCAM}, ensure_ascii=False), json.dumps(LEGIT, ensure_ascii=False), "纯文本一行",
+         json.dumps({"text": ""}), "[1, 2]", "{not json"]
+
+
+def test_jsonl_one_verdict_per_line_in_order(db) -> None:
+    p = run(db, "check", "--jsonl", stdin=("\n".join(JSONL) + "\n").encode())
     rows = [json.loads(x) for x in out(p).splitlines() if x.strip()]
-    assert p.returncode == 0 and len(rows) == len(lines)
+    assert p.returncode == 0 and len(rows) == len(JSONL)
     assert rows[0]["risk"] in ("high", "medium") and rows[1]["risk"] in ("none", "low")
+
+
+def test_jsonl_through_a_pipe_is_the_same(db, env) -> None:
+    """Smoke test: stdin read as bytes by a real process (CRLF, a blank line, bytes that are not UTF-8),
+    one verdict per line, the same as in-process."""
+    data = ("\r\n".join(JSONL) + "\r\n\r\n").encode() + b"\xff\xfe\n"
+    p = run_process(env, "check", "--jsonl", stdin=data)
+    assert p.returncode == 0 and p.stderr == b""
+    assert p.stdout.decode("utf-8") == run(db, "check", "--jsonl", stdin=data).stdout
+    assert len(p.stdout.decode("utf-8").splitlines()) == len(JSONL) + 1
 
 
 @pytest.mark.parametrize(
@@ -78,18 +109,18 @@ def test_jsonl_one_verdict_per_line_in_order(env) -> None:
     [b"", b"   \n", "😀😀😀".encode(), bytes(range(256)) * 4, b"\xff\xfe\x00garbage\x00", ("退保" * 500_000).encode()],
     ids=["empty", "blank", "emoji", "binary", "bad-utf8", "1MB"],
 )
-def test_bad_input_gives_a_result_not_a_traceback(env, payload: bytes) -> None:
-    p = run(env, "check", "--json", stdin=payload)
+def test_bad_input_gives_a_result_not_a_traceback(db, payload: bytes) -> None:
+    p = run(db, "check", "--json", stdin=payload)
     assert p.returncode == 0
-    assert "Traceback" not in p.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in p.stderr
     v = json.loads(out(p))
     assert v["risk"] in ("high", "medium", "low", "none")
     if len(payload) > 100_000:
         assert v["truncated"] is True
 
 
-def test_empty_message_says_so(env) -> None:
-    p = run(env, "check", stdin=b"")
+def test_empty_message_says_so(db) -> None:
+    p = run(db, "check", stdin=b"")
     assert p.returncode == 0 and "没有收到可分析的文字" in out(p)
 
 
@@ -99,56 +130,131 @@ def test_empty_message_says_so(env) -> None:
      ("95591", "lookalike", "不是"), ("139-1234-5678", "unknown", "未收录"), ("abc", "invalid", "无效"),
      ("", "invalid", "无效")],
 )
-def test_lookup(env, number: str, status: str, word: str) -> None:
-    lk = json.loads(out(run(env, "lookup", number, "--json")))
+def test_lookup(db, number: str, status: str, word: str) -> None:
+    lk = json.loads(out(run(db, "lookup", number, "--json")))
     assert lk["status"] == status
     for key in ("input", "normalized", "status", "insurer", "reports", "scam_types", "similar_to"):
         assert key in lk
-    assert word in out(run(env, "lookup", number))
+    assert word in out(run(db, "lookup", number))
 
 
 def test_python_dash_m_bot_is_the_same(env) -> None:
-    a = json.loads(out(run(env, "lookup", "95519", "--json")))
-    b = json.loads(out(run(env, "lookup", "95519", "--json", module=True)))
-    assert a == b
+    a = run_process(env, "lookup", "95519", "--json")
+    b = run_process(env, "lookup", "95519", "--json", module=True)
+    assert a.returncode == b.returncode == 0
+    assert json.loads(a.stdout.decode("utf-8")) == json.loads(b.stdout.decode("utf-8"))
+    assert a.stdout == b.stdout and a.stderr == b.stderr == b""
 
 
 def test_no_token_exits_2_with_one_clear_line(env) -> None:
-    p = run(env)
+    p = run_process(env)
     err = (p.stdout + p.stderr).decode()
     assert p.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in err and "chat" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 
-def test_usage_error_exits_2(env) -> None:
-    assert run(env, "lookup").returncode == 2
-    assert run(env, "frobnicate").returncode == 2
+def test_no_token_in_process_too(db) -> None:
+    p = run(db)
+    assert p.returncode == 2 and p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
+    assert p.stderr == run(db, "run").stderr
 
 
-def test_eval_reports_precision_recall_fpr(env, tmp_path: Path) -> None:
+def test_usage_error_exits_2(db) -> None:
+    for args in (["lookup"], ["frobnicate"], ["admin"], ["admin", "nope"], ["check", "--nope"]):
+        p = run(db, *args)
+        assert p.returncode == 2 and p.stderr.startswith("usage: run.py") and p.stdout == "", args
+
+
+def test_eval_reports_precision_recall_fpr(db, tmp_path: Path) -> None:
     f = tmp_path / "mini.jsonl"
     f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
         {"text": SCAM, "label": "scam", "type": "surrender_for_investment"},
         {"text": LEGIT, "label": "legit"},
         {"text": "今晚一起吃饭吗", "label": "legit"},
     ]), encoding="utf-8")
-    p = run(env, "eval", str(f), "--json")
+    p = run(db, "eval", str(f), "--json")
     m = json.loads(out(p))["metrics"]
     assert m["all"]["recall"] == 1.0 and m["all"]["fpr"] == 0.0 and m["all"]["precision"] == 1.0
     assert m["type:surrender_for_investment"]["scam"] == 1
-    human = out(run(env, "eval", str(f)))
+    human = out(run(db, "eval", str(f)))
     assert "recall" in human and "FPR" in human
 
 
-def test_eval_missing_file_fails_cleanly(env) -> None:
-    p = run(env, "eval", "/nonexistent/file.jsonl")
-    assert p.returncode == 1 and "Traceback" not in p.stderr.decode()
+def test_eval_missing_file_fails_cleanly(db) -> None:
+    p = run(db, "eval", "/nonexistent/file.jsonl")
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr == "文件不存在：/nonexistent/file.jsonl\n"
 
 
-def test_chat_answers_like_the_bot(env) -> None:
-    p = run(env, "chat", stdin=f"/lookup 95519\n{SCAM}\n/addpattern other_scam | 测试话术测试话术测试\n".encode())
+def test_chat_answers_like_the_bot(db) -> None:
+    p = run(db, "chat", stdin=f"/lookup 95519\n{SCAM}\n/addpattern other_scam | 测试话术测试话术测试\n".encode())
     text = out(p)
     assert p.returncode == 0
     assert "✅ 官方号码" in text and ("🔴" in text or "🟠" in text)
     assert "无权限" in text  # not started with --admin
+
+
+# --- every sub-command is in --help and in the README -------------------------------------------------------
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: Sub-commands the README does not name yet (as ``python run.py NAME`` / ``python run.py admin NAME``).
+#: Each is an expected failure that turns into a test failure once the README names it: then take it out
+#: of this set.
+NOT_IN_README = {"run", "admin del-pattern", "admin del-number", "admin masscheck"}
+ALL_COMMANDS = [c.name for c in COMMANDS] + [f"admin {c.name}" for c in ADMIN_COMMANDS]
+
+
+def _help(db: Path, *args: str) -> str:
+    p = run(db, *args, "--help")
+    assert p.returncode == 0 and p.stderr == "", (args, p.stderr)
+    return p.stdout
+
+
+class _Options:
+    """Stands in for a parser: records the options a command's options function adds."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add_argument(self, *names: str, **kw: object) -> None:
+        self.names.append(names[0] if names[0].startswith("-") else str(kw.get("metavar") or names[0]))
+
+
+def _options(command) -> list[str]:
+    rec = _Options()
+    command.options(rec)
+    return rec.names
+
+
+def test_the_tables_are_the_parser(db) -> None:
+    """Dispatch and --help come from the same tables: every sub-command is offered, once, in table order."""
+    top, admin = _help(db), _help(db, "admin")
+    assert "{" + ",".join(c.name for c in COMMANDS) + "}" in top
+    assert "{" + ",".join(c.name for c in ADMIN_COMMANDS) + "}" in admin
+    assert len(set(ALL_COMMANDS)) == len(ALL_COMMANDS)
+
+
+def test_every_command_is_in_the_help(db) -> None:
+    top, admin = _help(db), _help(db, "admin")
+    for c in COMMANDS:
+        assert re.search(rf"^\s+{re.escape(c.name)}\s+{re.escape(c.help)}$", top, re.M), c.name
+    for c in ADMIN_COMMANDS:
+        assert re.search(rf"^\s+{re.escape(c.name)}\s+{re.escape(c.help)}$", admin, re.M), c.name
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.name != "admin"] + [*ADMIN_COMMANDS],
+                         ids=lambda c: c.name)
+def test_each_command_help_lists_its_options(db, command) -> None:
+    name = command.name if command in COMMANDS else f"admin {command.name}"
+    text = _help(db, *name.split())
+    assert text.startswith(f"usage: run.py {name}")
+    for opt in _options(command):
+        assert opt in text, (name, opt)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="not in the README yet")) if n in NOT_IN_README else n
+    for n in ALL_COMMANDS])
+def test_every_command_is_in_the_readme(name: str) -> None:
+    assert re.search(rf"run\.py {re.escape(name)}(?![\w-])", README), f"`python run.py {name}` is not in README.md"

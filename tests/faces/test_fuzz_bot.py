@@ -106,7 +106,7 @@ def _db(engine: Engine) -> Path:
     return Path(engine.db.conn.execute("PRAGMA database_list").fetchone()[2])
 
 
-NOT_A_TYPE = TEXT.filter(lambda t: t.strip() not in admin._TYPE_ALIASES)
+NOT_A_TYPE = TEXT.filter(lambda t: t.strip() not in admin.TYPE_ALIASES)
 NO_DIGITS = TEXT.filter(lambda t: not any(c.isdigit() for c in t))
 BAD_ADMIN = st.one_of(
     st.builds(lambda t, body: f"/addpattern {t} | {body}", NOT_A_TYPE, TEXT),  # unknown type

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import AIORateLimiter, CommandHandler, ConversationHandler, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    TypeHandler,
+)
 
+from bot import conversation
 from bot.config import Settings
+from bot.conversation import buttons
 from bot.faces.tg.app import RedactingFormatter, build_application, file_url_for, is_loopback
 from bot.faces.tg.services import PerUserUpdateProcessor
 
@@ -46,6 +54,20 @@ def test_the_application_is_assembled_as_designed(tmp_path):
     assert {"check", "lookup", "start", "help", "addpattern", "stats"} <= commands
     assert app.error_handlers
     assert app.bot_data["services"].engine is None  # opened in post_init, not at build time
+
+
+def test_routing_comes_from_the_command_table_and_the_button_kinds(tmp_path):
+    """One CommandHandler per command of the table (and none for a command it doesn't know), and one
+    CallbackQueryHandler per button kind, routed by the kind's pattern, then one for stale buttons."""
+    s = Settings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc", "BOT_DB_PATH": str(tmp_path / "x.db")})
+    app = build_application(s)
+    main = app.handlers[0]
+    routed = set().union(*(h.commands for h in main if isinstance(h, CommandHandler)))
+    assert routed == conversation.COMMANDS
+    patterns = [h.pattern for h in main if isinstance(h, CallbackQueryHandler)]
+    assert patterns == [k.route for k in buttons.KINDS] + [None]
+    cancel = [h for h in main if isinstance(h, CommandHandler) and "cancel" in h.commands]
+    assert len(cancel) == 1  # outside the form; in private chats only (in a group it is for another bot)
 
 
 def test_the_token_is_redacted_from_every_log_line():

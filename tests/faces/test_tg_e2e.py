@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conftest import TG_ADMIN_ID, TgRunningBot, tg_fresh_db
 
+from bot import conversation
 from bot.faces.tg.handlers import SLOW_DOWN
 
 SCAM = ("【保单服务中心】尊敬的客户，您的保单收益过低，现可办理退保转入我司内部理财产品，年化10%保本保息，"
@@ -362,6 +363,10 @@ def test_menus_are_set_per_scope_and_failures_are_tolerated(tg_bot_factory, bota
     scoped = {c["scope"].get("chat_id"): [x["command"] for x in c["commands"]] for c in calls}
     assert "addpattern" not in scoped[None] and "lookup" in scoped[None]
     assert "addpattern" in scoped[779] and "newpattern" in scoped[779]
+    # the menus are the command table's (bot/conversation/commands.py), in its order
+    table = conversation.COMMAND_TABLE
+    assert scoped[None] == [c.name for c in table if c.menu and not c.admin]
+    assert scoped[779] == scoped[None] + [c.name for c in table if c.menu and c.admin]
     botapi.message(CUSTOMER, LEGIT)
     botapi.wait_replies(CUSTOMER, 1)
 

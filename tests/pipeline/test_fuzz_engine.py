@@ -44,8 +44,8 @@ def _db_digest(engine: Engine) -> str:
 def test_analyze_never_raises_and_renders(engine: Engine, text: str) -> None:
     v = engine.analyze(text)
     assert v.risk in ("high", "medium", "low", "none") and 0 <= v.score <= 100
-    html_reply = render.verdict_html(v)
-    assert len(html_reply) <= 4096
+    html_reply = render.verdict_html(v, 4000)  # the limit the Telegram face asks for (4,096 less a note's room)
+    assert len(html_reply) <= 4000
     render.verdict_text(v)
     render.verdict_json(v)
 
@@ -55,7 +55,7 @@ def test_analyze_never_raises_and_renders(engine: Engine, text: str) -> None:
 @given(text=MESSAGES)
 def test_user_text_is_escaped_in_html_replies(engine: Engine, text: str) -> None:
     v = engine.analyze(text + "<script>x</script>退保转购理财年化10%保本保息")
-    assert "<script>" not in render.verdict_html(v)
+    assert "<script>" not in render.verdict_html(v, None)
 
 
 @seed(20261128)

@@ -35,7 +35,7 @@ def test_a_script_sharing_no_rare_word_is_never_scored(engine: Engine, monkeypat
     monkeypatch.setattr(match_mod.fuzz, "partial_ratio", spy)
     norm = engine.normalizer(REWORDED)
     terms = engine.segmenter.terms(engine.segmenter.cut(norm.text))
-    out = idx.query(norm, terms)
+    out = idx.search(norm, terms)
     assert out and out[0].pattern_id == 1
     assert scored and all(s == idx.scripts[1].norm for s in scored)  # none of the unrelated scripts was scored
     assert 1 in {sid for _, sid in idx.candidates(set(terms))}
@@ -45,7 +45,7 @@ def test_a_script_sharing_no_rare_word_is_never_scored(engine: Engine, monkeypat
 def test_a_reworded_variant_of_a_stored_script_scores_high(engine: Engine) -> None:
     idx = _index(engine, {1: STORED, 2: "您的理赔款已审核通过，需先缴纳解冻费才能到账，请转入指定账户"})
     norm = engine.normalizer(REWORDED)
-    out = idx.query(norm, engine.segmenter.terms(engine.segmenter.cut(norm.text)))
+    out = idx.search(norm, engine.segmenter.terms(engine.segmenter.cut(norm.text)))
     assert out[0].pattern_id == 1 and out[0].similarity >= MATCH_SHOW
 
 
@@ -53,15 +53,15 @@ def test_adding_and_removing_a_script_updates_the_index(engine: Engine) -> None:
     idx = _index(engine, {2: "您的理赔款已审核通过，需先缴纳解冻费才能到账，请转入指定账户"})
     norm = engine.normalizer(REWORDED)
     terms = engine.segmenter.terms(engine.segmenter.cut(norm.text))
-    assert not any(m.pattern_id == 1 for m in idx.query(norm, terms))
+    assert not any(m.pattern_id == 1 for m in idx.search(norm, terms))
     idf_before = idx.idf("分红险")
     n_stored, terms_stored = engine.script_forms(STORED)
     idx.add(1, "surrender_for_investment", STORED, n_stored, terms_stored)
     assert idx.idf("分红险") < idf_before  # the cached IDF was dropped with the change
-    assert idx.query(norm, terms)[0].pattern_id == 1
+    assert idx.search(norm, terms)[0].pattern_id == 1
     idx.remove(1)
     assert 1 not in idx.scripts and all(1 not in p for p in idx.postings.values())
-    assert not any(m.pattern_id == 1 for m in idx.query(norm, terms))
+    assert not any(m.pattern_id == 1 for m in idx.search(norm, terms))
     assert idx.idf("分红险") == pytest.approx(idf_before)
 
 
@@ -80,7 +80,7 @@ def test_evidence_spans_map_to_the_original_text(engine: Engine) -> None:
     idx = _index(engine, {1: STORED})
     raw = "妳那份分紅險的收益實在太低，不如退 保吧，錢轉到我們年化１０%保本理＊財，退保的損失公司給妳全額補償。"
     norm = engine.normalizer(raw)
-    out = idx.query(norm, engine.segmenter.terms(engine.segmenter.cut(norm.text)))
+    out = idx.search(norm, engine.segmenter.terms(engine.segmenter.cut(norm.text)))
     assert out and out[0].pattern_id == 1
     ev = out[0].evidence
     assert ev

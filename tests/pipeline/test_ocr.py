@@ -1,4 +1,5 @@
-"""Screenshots (bot/ocr.py): reading order, verdicts on the fixture screenshots, refusals, the CLI.
+"""Screenshots (bot/pipeline/ocr.py): reading order, verdicts on the fixture screenshots, refusals, and
+``python run.py check --image`` (bot/faces/cli/check.py).
 
 The fixture PNGs under tests/fixtures/screenshots/ are rendered by tools/render_screenshots.py (the
 texts are in that script). The OCR model is loaded once for this module, and every screenshot is read
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_support import Ran, run_cli
 from PIL import Image
 
 from bot.pipeline import ocr
@@ -257,10 +259,9 @@ def test_async_reading_leaves_the_event_loop_free(model: float) -> None:
 
 # --- the command line ----------------------------------------------------------------------------------------
 
-def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BOT_DB_PATH": str(tmp_path / "cli.db"), "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "run.py", "check", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240)
+def _run(args: list[str], tmp_path: Path) -> Ran:
+    """``python run.py check *args`` in this process (the model stays loaded between tests)."""
+    return run_cli(["check", *args], tmp_path / "cli.db")
 
 
 def test_cli_image_json(tmp_path: Path) -> None:
@@ -300,3 +301,25 @@ def test_cli_bad_files(make, status: int, tmp_path: Path) -> None:
     p = _run(["--image", str(path)], tmp_path)  # the text form says so in words
     assert p.returncode == status and "Traceback" not in p.stderr
     assert (p.stderr if status else p.stdout).strip()
+
+
+def test_cli_not_an_image_in_a_real_process(tmp_path: Path) -> None:
+    """Smoke test: as users run it, the refusal is the only line on stderr (nothing logged there), and
+    --json still answers on stdout; the model is never loaded for a file that is no image."""
+    note = tmp_path / "note.txt"
+    note.write_text("不是图片", encoding="utf-8")
+    env = {**os.environ, "BOT_DB_PATH": str(tmp_path / "cli.db"), "PYTHONIOENCODING": "utf-8"}
+    p = subprocess.run([sys.executable, "run.py", "check", "--image", str(note), "--json"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=240)
+    assert p.returncode == 1 and p.stderr == f"无法识别 {note}：{ocr.REASON_NOT_IMAGE}\n"
+    d = json.loads(p.stdout)
+    assert d["risk"] == "none" and d["ocr"] == {"text": "", "confidence": 0.0, "lines": 0, "ok": False,
+                                                 "reason": ocr.REASON_NOT_IMAGE}
+    assert p.stdout == run_cli(["check", "--image", str(note), "--json"], tmp_path / "cli.db").stdout
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"", True), ("不是图片".encode(), True), (_truncated_png(), False)], ids=["empty", "text", "truncated-png"])
+def test_not_an_image_is_told_from_an_unreadable_one(data: bytes, expected: bool) -> None:
+    res = ocr.read_image(data)
+    assert not res.ok and res.not_an_image is expected

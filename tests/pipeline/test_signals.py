@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.config import Settings, open_engine
 from bot.pipeline.engine import Engine
 from bot.pipeline.normalize import Normalizer
 from bot.pipeline.rules.signals import RULES_DIR, load_rules, negated_from, rule_files
@@ -22,7 +23,7 @@ RULES = load_rules(Normalizer().canonical)
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory) -> Engine:
-    return Engine(tmp_path_factory.mktemp("db") / "signals.db")
+    return open_engine(Settings(db_path=str(tmp_path_factory.mktemp("db") / "signals.db")))
 
 
 def _fired(engine: Engine, text: str) -> set[str]:

@@ -133,10 +133,10 @@ def test_rewriter_edges_and_longest_match() -> None:
 
 
 def test_rule_prefilter_fires_the_same_signals(tmp_path) -> None:
-    from bot.pipeline.engine import Engine
+    from bot.config import Settings, open_engine
     from bot.pipeline.extract import extract
 
-    e = Engine(tmp_path / "s.db")
+    e = open_engine(Settings(db_path=str(tmp_path / "s.db")))
     plain = SignalSet(e.rules)
     fast = e.signals
     assert isinstance(fast, IndexedSignalSet)

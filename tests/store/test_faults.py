@@ -20,7 +20,9 @@ from conftest import TG_ADMIN_ID, TgRunningBot, tables_digest, tg_fresh_db
 
 from bot import admin
 from bot.admin import reports
+from bot.config import Settings, open_engine
 from bot.pipeline.engine import Engine
+from bot.store import audit as audit_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 INSURERS = ["中国人寿", "平安人寿", "太平洋保险", "新华保险", "泰康人寿", "人保寿险", "太平人寿", "阳光保险"]
@@ -94,7 +96,7 @@ def test_every_admin_change_is_one_transaction(engine: Engine, monkeypatch: pyte
     for name, change in changes.items():
         before = tables_digest(db_path)
         with monkeypatch.context() as m:
-            m.setattr(admin, "audit", boom)
+            m.setattr(audit_rows, "insert", boom)  # the one write of every change's audit row
             with pytest.raises(RuntimeError):
                 change()
         assert tables_digest(db_path) == before, name
@@ -143,7 +145,7 @@ def test_sigkill_during_bulk_import_leaves_all_or_nothing(tmp_path: Path, tg_see
             break
     print("SIGKILL outcomes:", outcomes)
     # the database is usable afterwards: a normal change goes through
-    e = Engine(db)
+    e = open_engine(Settings(db_path=str(db)))
     try:
         admin.add_number(e, "13911110000", "other_scam", actor="t")
         assert e.lookup("13911110000").status == "reported"
@@ -161,7 +163,7 @@ def test_bot_engine_and_cli_import_write_at_once(tmp_path: Path, tg_seeded_db: P
     finish, nothing is lost, no "database is locked"."""
     db = tg_fresh_db(tg_seeded_db, tmp_path / "pg.db")
     bulk = write_bulk(tmp_path / "bulk.jsonl", numbers=60_000, scripts=1_000, prefix="136")
-    engine = Engine(db)
+    engine = open_engine(Settings(db_path=str(db)))
     added: list[str] = []
     scripts_added: list[int] = []
     errors: list[BaseException] = []
@@ -215,7 +217,7 @@ def test_bot_engine_and_cli_import_write_at_once(tmp_path: Path, tg_seeded_db: P
 
 def test_online_backup_restores(tmp_path: Path, tg_seeded_db: Path):
     db = tg_fresh_db(tg_seeded_db, tmp_path / "pg.db")
-    engine = Engine(db)
+    engine = open_engine(Settings(db_path=str(db)))
     admin.add_number(engine, "13922223333", "fake_regulator", actor="t")
     reports.submit_report(engine, 5, number="13922224444", text="冒充银保监会让我交保证金")
     writes = threading.Event()

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING, TextIO
 
-from bot.conversation import HELP, respond
-from bot.pipeline.engine import Engine
+from bot.faces.cli.common import with_engine
+
+if TYPE_CHECKING:
+    from bot.pipeline.engine import Engine
 
 
-def run_chat(engine: Engine, admin: bool = False, stdin=None, stdout=None) -> int:
+def chat_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--admin", action="store_true", help="以管理员身份对话（可用管理员命令）")
+
+
+@with_engine
+def chat(args: argparse.Namespace, engine: Engine) -> int:
+    """The chat on stdin/stdout with the engine on BOT_DB_PATH."""
+    return run_chat(engine, admin=args.admin)
+
+
+def run_chat(engine: Engine, admin: bool = False, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """One message per line (as if each line were sent in Telegram); prints the bot's reply to each."""
+    from bot.conversation import HELP, respond  # here, not at the top: `run.py --help` stays light
+
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     if hasattr(stdin, "isatty") and stdin.isatty():

@@ -21,7 +21,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -31,8 +30,9 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, conversation
-from bot.config import Settings
+from bot import admin, conversation, logguard
+from bot.config import Settings, open_engine
+from bot.conversation import buttons
 from bot.faces.tg import handlers, photos
 from bot.faces.tg.forms import newpattern_form
 from bot.faces.tg.services import PerUserUpdateProcessor, Services
@@ -106,8 +106,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         if file_url_for(settings.base_url):
             builder = builder.base_file_url(file_url_for(settings.base_url))
     # before anything can log: library debug lines carrying message contents are blanked, the token
-    # is replaced, whatever handler writes the record (bot/privacy.py)
-    privacy.install_log_guard([settings.token])
+    # is replaced, whatever handler writes the record (bot/logguard.py)
+    logguard.install_log_guard([settings.token])
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, engine=engine)
     register_handlers(app)
@@ -119,6 +119,13 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         app.job_queue.run_repeating(_reload_if_changed, interval=RELOAD_CHECK_EVERY, first=RELOAD_CHECK_EVERY,
                                     name="reload-if-changed")
     return app
+
+
+#: Commands that need more of Telegram than their text, with their own callbacks: /check and /report
+#: read the message they reply to, /pending sends one message per card, /forgetme also clears what
+#: this process holds about the user. Every other command of the table goes to handlers.on_command.
+OWN_CALLBACKS = {"check": handlers.on_check, "report": handlers.on_report, "pending": handlers.on_pending,
+                 "forgetme": handlers.on_forgetme}
 
 
 def register_handlers(app: Application) -> None:
@@ -138,21 +145,20 @@ def register_handlers(app: Application) -> None:
     app.add_handler(newpattern_form())
     #     Outside a private chat the form never starts: there /newpattern gets 无权限 or a hint.
     app.add_handler(CommandHandler("newpattern", handlers.on_newpattern_elsewhere, filters=new))
-    # 1b. Screenshots (bot/tg/photos.py): /check in reply to an image, and photos and files in private
-    #     chats, are read with OCR off the event loop and checked. Before /check and the text handlers,
-    #     so an image with a caption is read, not only its caption; non-image files get a refusal.
+    # 2. Screenshots (bot/faces/tg/photos.py): /check in reply to an image, and photos and files in
+    #    private chats, are read with OCR off the event loop and checked. Before the commands and the
+    #    text handlers, so an image with a caption is read, not only its caption; non-image files get a
+    #    refusal.
     app.add_handlers(photos.photo_handlers())
-    # 2. /check looks at the message it replies to (how one asks in a group), so it has its own callback.
-    app.add_handler(CommandHandler("check", handlers.on_check, filters=new))
-    # 2b. /report also reads the message it replies to; /pending sends one card per report (admins,
-    #     private chats); /forgetme also clears what this process holds in memory about the user.
-    app.add_handler(CommandHandler("report", handlers.on_report, filters=new))
-    app.add_handler(CommandHandler("pending", handlers.on_pending, filters=new))
-    app.add_handler(CommandHandler("forgetme", handlers.on_forgetme, filters=new))
-    # 3. The other known commands, in any chat, go to conversation.respond (the terminal chat's code path).
-    #    CommandHandler skips "/cmd@OtherBot", so in groups we never answer another bot's commands.
-    known = sorted(conversation.COMMANDS - {"check", "newpattern", "cancel", "report", "pending", "forgetme"})
-    app.add_handler(CommandHandler(known, handlers.on_command, filters=new))
+    # 3. Every command of the table (bot/conversation/commands.py), one handler each, in the table's
+    #    order: its own callback (OWN_CALLBACKS) or conversation.respond — the terminal chat's code
+    #    path. CommandHandler skips "/cmd@OtherBot", so in groups we never answer another bot's
+    #    commands; a command not meant for groups (/cancel) is answered in private chats only. A row
+    #    without a conversation handler (/newpattern) is the form's, registered above.
+    for cmd in conversation.COMMAND_TABLE:
+        if cmd.handler is not None:
+            where = new if cmd.in_groups else new & private
+            app.add_handler(CommandHandler(cmd.name, OWN_CALLBACKS.get(cmd.name, handlers.on_command), filters=where))
     # 4. Unknown commands get a hint in private chats only; in groups they are probably for others.
     app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
     # 5. Customers: text, photo captions and forwarded messages in private chats are checked.
@@ -162,9 +168,13 @@ def register_handlers(app: Application) -> None:
                                    handlers.on_private_other))
     # 7. Groups: every text is checked silently; only high-risk ones are answered.
     app.add_handler(MessageHandler(groups & new & text & ~filters.COMMAND, handlers.on_group_text))
-    # 8. Inline buttons (feedback, 🚩 report, report-a-number, admins' review, stale ones); the form's
-    #    buttons matched above.
-    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    # 8. Inline buttons, one handler per kind (bot/conversation/buttons.py: feedback votes, 🚩 report,
+    #    report-a-number, the admins' review), routed by the kind's pattern; the form's buttons
+    #    matched in 1 while a form is open.
+    for kind in buttons.KINDS:
+        app.add_handler(handlers.button_handler(kind))
+    #    Then any other press (an old or forged button, a form's button outside the form): "expired".
+    app.add_handler(handlers.button_handler(None))
     # 9. Being added to a group: one short introduction.
     app.add_handler(ChatMemberHandler(handlers.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
 
@@ -176,7 +186,7 @@ async def post_init(app: Application) -> None:
     svc: Services = app.bot_data["services"]
     svc.worker.start()
     if svc.engine is None:
-        svc.engine = await svc.worker.call(Engine, svc.settings.db_path)
+        svc.engine = await svc.worker.call(open_engine, svc.settings)
         svc.owns_engine = True
     await svc.run(_purge, svc.settings.retention_days)  # at start-up too: a bot down for a while catches up
     await set_menus(app, svc.settings)
@@ -199,8 +209,8 @@ async def set_menus(app: Application, settings: Settings) -> None:
     """Everyone sees the customer commands; each admin also sees the admin commands in their own
     chat (BotCommandScopeChat). Failures are tolerated: an admin who has never opened a chat with
     the bot can't get a chat-scoped menu yet ("chat not found"), and the bot must start anyway."""
-    public = [BotCommand(name, desc) for name, desc in conversation.PUBLIC_MENU]
-    admin = public + [BotCommand(name, desc) for name, desc in conversation.ADMIN_MENU]
+    public = [BotCommand(name, desc) for name, desc in conversation.menu(admin=False)]
+    admin = public + [BotCommand(name, desc) for name, desc in conversation.menu(admin=True)]
     try:
         await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
     except TelegramError as e:
@@ -219,11 +229,11 @@ async def _prune_throttle(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _purge(engine: Engine, retention_days: int) -> privacy.PurgeResult:
-    return privacy.purge_expired(engine.db, retention_days)
+    return privacy.purge_expired(engine.store, retention_days)
 
 
 async def _purge_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The daily BOT_RETENTION_DAYS purge (bot/privacy.py), on the engine thread."""
+    """The daily BOT_RETENTION_DAYS purge (bot/store/privacy.py), on the engine thread."""
     svc = handlers.services(context)
     if svc.engine is not None:
         await svc.run(_purge, svc.settings.retention_days)
@@ -281,8 +291,8 @@ def configure_logging(token: str, level: str | None = None) -> None:
     """INFO for our own logs, WARNING for httpx (it logs every request URL, token included), and the
     token redacted from every line whatever logs it. ``BOT_LOG_LEVEL=DEBUG`` (or ``level``) turns on
     every library's debug output for troubleshooting — still without message text or the token,
-    because the log guard (bot/privacy.py) blanks those in the records themselves."""
-    privacy.install_log_guard([token])
+    because the log guard (bot/logguard.py) blanks those in the records themselves."""
+    logguard.install_log_guard([token])
     wanted = (level or os.environ.get("BOT_LOG_LEVEL") or "INFO").strip().upper()
     debug = wanted == "DEBUG"
     root = logging.getLogger()

@@ -22,16 +22,16 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import admin, conversation
+from bot.conversation.buttons import FORM_CANCEL, FORM_CONFIRM, FORM_TYPE
+from bot.conversation.texts import FAILED, PATTERN_ADDED
 from bot.faces.tg.services import services
 from bot.model import SCAM_TYPES
 
 TYPE, TEXT, CONFIRM = range(3)
 #: An abandoned form ends by itself after this many seconds (the job queue runs the timeout).
 FORM_TIMEOUT = 600
-CANCEL_DATA = "np:x"
 #: The mass-check summary shown in the preview is cut to this many characters (Telegram allows 4,096).
 MAX_PREVIEW = 3500
-CONFIRM_DATA = "np:ok"
 
 
 def _forget(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -40,9 +40,9 @@ def _forget(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _type_keyboard() -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(name, callback_data=f"np:t:{key}") for key, name in SCAM_TYPES.items()]
+    buttons = [InlineKeyboardButton(name, callback_data=FORM_TYPE.data(key)) for key, name in SCAM_TYPES.items()]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton("取消", callback_data=CANCEL_DATA)])
+    rows.append([InlineKeyboardButton("取消", callback_data=FORM_CANCEL.data())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -67,7 +67,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def pick_type(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     q = update.callback_query
     assert q is not None and q.data is not None
-    key = q.data.removeprefix("np:t:")
+    fields = FORM_TYPE.parse(q.data)
+    key = str(fields[0]) if fields else ""
     if key not in SCAM_TYPES:
         await q.answer("未知类型，请重新选择。")
         return TYPE
@@ -95,8 +96,8 @@ async def got_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await msg.reply_text(f"❌ 这条话术不能上线：\n{summary[:MAX_PREVIEW]}\n\n请改写后重新发送，或发送 /cancel 取消。")
         return TEXT
     context.user_data["np_result"] = result
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("✅ 确认添加", callback_data=CONFIRM_DATA),
-                                      InlineKeyboardButton("取消", callback_data=CANCEL_DATA)]])
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("✅ 确认添加", callback_data=FORM_CONFIRM.data()),
+                                      InlineKeyboardButton("取消", callback_data=FORM_CANCEL.data())]])
     await msg.reply_text(f"第 3 步：确认添加？\n{summary[:MAX_PREVIEW]}", reply_markup=keyboard)
     return CONFIRM
 
@@ -113,9 +114,9 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     try:
         r = await services(context).run(admin.add_pattern, result.scam_type, result.text, actor=str(q.from_user.id),
                                         precheck=result)
-        done = f"✅ 已添加话术 #{r.id}（{SCAM_TYPES[r.scam_type]}），立即生效。"
+        done = PATTERN_ADDED.format(id=r.id, type=SCAM_TYPES[r.scam_type])
     except admin.AdminError as e:
-        done = f"❌ {e}"
+        done = FAILED.format(error=e)
     await q.answer("完成")
     await q.edit_message_text(done)
     return ConversationHandler.END
@@ -148,13 +149,15 @@ def newpattern_form() -> ConversationHandler:
         return ConversationHandler(
             entry_points=[CommandHandler("newpattern", start, filters=private)],
             states={
-                TYPE: [CallbackQueryHandler(pick_type, pattern=r"^np:t:"), CallbackQueryHandler(cancel, pattern=r"^np:x$")],
+                TYPE: [CallbackQueryHandler(pick_type, pattern=FORM_TYPE.route),
+                       CallbackQueryHandler(cancel, pattern=FORM_CANCEL.route)],
                 TEXT: [MessageHandler(private & filters.TEXT & ~filters.COMMAND, got_text)],
-                CONFIRM: [CallbackQueryHandler(confirm, pattern=r"^np:ok$"), CallbackQueryHandler(cancel, pattern=r"^np:x$")],
+                CONFIRM: [CallbackQueryHandler(confirm, pattern=FORM_CONFIRM.route),
+                          CallbackQueryHandler(cancel, pattern=FORM_CANCEL.route)],
                 ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out),
                                               CallbackQueryHandler(timed_out)],
             },
-            fallbacks=[CommandHandler("cancel", cancel), CallbackQueryHandler(cancel, pattern=r"^np:x$")],
+            fallbacks=[CommandHandler("cancel", cancel), CallbackQueryHandler(cancel, pattern=FORM_CANCEL.route)],
             conversation_timeout=FORM_TIMEOUT,
             name="newpattern",
             allow_reentry=True,

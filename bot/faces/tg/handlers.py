@@ -1,5 +1,5 @@
 """The typed async callbacks of the Telegram face. They translate Telegram events into
-:mod:`bot.conversation` calls (run on the engine thread) and send what dialog answers.
+:mod:`bot.conversation` calls (one per update, run on the engine thread) and send what it answers.
 
 Privacy: nothing here logs or stores message text. Logs carry update ids, chat types, risk levels and
 timings; the checks log (conversation.record_check) keeps counts and pattern ids.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import time
 import traceback
@@ -24,11 +23,12 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, InlineKeyboardButtonLimit, MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 from bot import conversation
+from bot.conversation.buttons import REPORT_CHECK, ButtonKind
 from bot.faces.tg.services import services
 from bot.faces.tg.throttle import Decision
 
@@ -49,6 +49,10 @@ REPLY_TO_BOT = "请回复诈骗消息本身（而不是我的回复）再发送 
 #: At most one admin notification per kind of error in this many seconds.
 ADMIN_NOTICE_EVERY = 300.0
 TRADITIONAL_LANGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+#: The longest reply Telegram accepts (characters); the conversation composes replies to fit it.
+REPLY_LIMIT = MessageLimit.MAX_TEXT_LENGTH
+#: Telegram refuses a button whose callback data is over 64 bytes: such a button is left out.
+MAX_CALLBACK_DATA = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 
 
 def wants_traditional(user: User | None) -> bool:
@@ -66,10 +70,12 @@ def face_of(update: Update) -> str:
 
 
 def markup(reply: conversation.Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                                 for row in reply.buttons])
+    """The reply's buttons as an inline keyboard; a button whose data Telegram would refuse (over
+    :data:`MAX_CALLBACK_DATA` bytes, e.g. an absurdly long number key) is left out."""
+    rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row
+             if len(data.encode()) <= MAX_CALLBACK_DATA] for row in reply.buttons]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: conversation.Reply,
@@ -167,7 +173,7 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     started = time.perf_counter()
     text = msg.text or msg.caption or ""
     reply = await services(context).run(conversation.check_message, text, face="telegram",
-                                        traditional=wants_traditional(update.effective_user))
+                                        traditional=wants_traditional(update.effective_user), limit=REPLY_LIMIT)
     _log_check(update, reply, started)
     # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
     # user presses it, so the bot never has to keep the text itself
@@ -181,16 +187,16 @@ async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message in a group: analysed silently; answered (in reply to it) only when high-risk."""
+    """A message in a group: analysed silently; answered (in reply to it) only when high-risk. One
+    trip to the engine thread: the conversation decides, and records, in the same call."""
     msg = update.effective_message
     if msg is None:
         return
     started = time.perf_counter()
-    svc = services(context)
-    reply = await svc.run(conversation.check_message, msg.text or msg.caption or "")
-    if reply.verdict is None or reply.verdict.risk != "high":
+    reply = await services(context).run(conversation.check_group_message, msg.text or msg.caption or "",
+                                        limit=REPLY_LIMIT)
+    if reply is None:
         return
-    reply = await svc.run(conversation.record_reply, reply, "telegram_group")
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=msg.message_id)
 
@@ -211,11 +217,13 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not text.strip():
             await msg.reply_text("被回复的消息里没有文字，我只能检查文字。")
             return
-        reply = await svc.run(conversation.check_message, text, face=face_of(update), traditional=trad)
+        reply = await svc.run(conversation.check_message, text, face=face_of(update), traditional=trad,
+                              limit=REPLY_LIMIT)
         reply_to = target.message_id
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=update.effective_user.id
-                              if update.effective_user else "?", is_admin=False, face=face_of(update), traditional=trad)
+                              if update.effective_user else "?", is_admin=False, face=face_of(update), traditional=trad,
+                              limit=REPLY_LIMIT)
         reply_to = msg.message_id  # (🚩 举报 reads "/check TEXT" from here if pressed)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=reply_to)
@@ -233,11 +241,11 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     text = msg.text or msg.caption or ""
     admin = svc.is_admin(user.id)
-    cmd = conversation.parse_command(text)
-    if cmd is not None and cmd[0] in conversation.ADMIN_COMMANDS and not admin:
-        log_refusal(update, f"/{cmd[0]}")
+    refused = conversation.refused(text, is_admin=admin)
+    if refused:
+        log_refusal(update, refused)
     reply = await svc.run(conversation.respond, text, user_id=user.id, is_admin=admin, face=face_of(update),
-                          traditional=wants_traditional(user))
+                          traditional=wants_traditional(user), limit=REPLY_LIMIT)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
@@ -269,14 +277,14 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     trad = wants_traditional(user)
     if target is not None and not context.args:
         if target.from_user is not None and target.from_user.id == context.bot.id:
-            reply = conversation.Reply(REPLY_TO_BOT, REPLY_TO_BOT, "error")
+            reply = conversation.plain(REPLY_TO_BOT, "error")
         else:
             reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id)
         if trad:
             reply = conversation.traditional_reply(reply)
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
-                              face=face_of(update), traditional=trad)
+                              face=face_of(update), traditional=trad, limit=REPLY_LIMIT)
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
@@ -309,7 +317,7 @@ async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     if not svc.is_admin(user.id):
         log_refusal(update, "/pending")
-        await send_reply(update, context, conversation.Reply(html.escape(conversation.NO_PERMISSION), conversation.NO_PERMISSION, "error"),
+        await send_reply(update, context, conversation.plain(conversation.NO_PERMISSION, "error"),
                          reply_to=None if is_private(update) else msg.message_id)
         return
     if not is_private(update):
@@ -324,17 +332,28 @@ async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # --- buttons -----------------------------------------------------------------------------------------------
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Feedback (fb:<check id>:up|fp), 🚩 举报 (rp:<check id>), "report this number" (rn:<number>),
-    review (rv:<report id>:<action>, admins only — checked on every press) and stale buttons: always
-    answered, so the user's client stops its spinner and shows what happened."""
+def button_handler(kind: ButtonKind | None) -> CallbackQueryHandler:
+    """The handler for one kind of inline button (bot/conversation/buttons.py): PTB routes a press by
+    ``pattern=kind.route``; ``None``: every press no other handler took (an old or forged button, the
+    form's buttons outside a form), which the conversation answers "expired"."""
+
+    async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await answer_button(update, context, kind)
+
+    return CallbackQueryHandler(on_press, pattern=kind.route if kind else None)
+
+
+async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: ButtonKind | None) -> None:
+    """A press, always answered (so the user's client stops its spinner and shows what happened):
+    the conversation's notice, and the edits, messages and admin notices it asks for. Review buttons
+    re-check admin rights on every press (in the conversation)."""
     q = update.callback_query
     if q is None:
         return
     svc = services(context)
     data = q.data or ""
     source = None
-    if data.startswith("rp:") and isinstance(q.message, Message) and q.message.reply_to_message is not None:
+    if kind is REPORT_CHECK and isinstance(q.message, Message) and q.message.reply_to_message is not None:
         # read only for this button: the text of the message the verdict answered (Telegram gives it)
         target = q.message.reply_to_message
         source = target.text or target.caption or ""

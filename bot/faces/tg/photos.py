@@ -10,11 +10,11 @@ How, and why in this order:
 2. the image is downloaded into memory (never written to disk);
 3. the text is read by :func:`bot.ocr.read_image_async` on the OCR worker thread — seconds of CPU that
    must not stall the event loop, nor the engine thread that answers other users' text meanwhile;
-4. the text is checked through :func:`bot.conversation.check_message` on the engine thread, exactly like a
-   pasted message (same verdict, same feedback buttons, same checks log);
-5. the reply is the usual verdict, badge first, with a line right after the badge showing the text
-   that was read (shortened), so the user can see what was analysed. When the recognition is poor the
-   reply says so and asks for the text instead of guessing.
+4. the text is checked through :func:`bot.conversation.check_screenshot` on the engine thread, exactly
+   like a pasted message (same verdict, same feedback buttons but 🚩, same checks log);
+5. the reply is the usual verdict, badge first, with a note right after the badge showing the text
+   that was read (shortened, a :class:`bot.render.Note`), so the user can see what was analysed. When
+   the recognition is poor the reply says so and asks for the text instead of guessing.
 
 At most :data:`MAX_PENDING` screenshots are queued for OCR in the whole process (each needs a few
 hundred MB while it is read); beyond that the user is asked to retry or paste the text.
@@ -25,12 +25,11 @@ Privacy: the image and its text are neither stored nor logged (log lines: sizes,
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import time
 
 from telegram import Document, Message, PhotoSize, Update
-from telegram.constants import ChatAction, MessageLimit
+from telegram.constants import ChatAction
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -52,7 +51,14 @@ NOT_IMAGE = ("📎 这个文件不是图片，我无法读取。请发送短信�
 POOR = "📷 没能看清这张图片里的文字，为免误判，这次不作判断。\n{reason}"
 DOWNLOAD_FAILED = "📷 图片下载失败，请稍后重新发送，或把文字直接复制粘贴给我。"
 BUSY = "⏳ 现在要识别的截图较多，请稍等一会儿再发送，或把文字直接复制粘贴给我（文字可以立即检查）。"
-READ_LABEL = "📷 <b>识别出的文字</b>（OCR，置信度 {conf:.0%}）："
+#: The note under the badge when only the caption could be checked (it stays in Simplified characters).
+CAPTION_ONLY = render.Note(lead="📷 图片里的文字没能看清，以下只检查了图片说明文字。", follows_script=False)
+
+
+def read_note(confidence: float, text: str) -> render.Note:
+    """The note under the badge: what OCR read (shortened) and how sure it was."""
+    return render.Note(lead="📷 ", title="识别出的文字", rest=f"（OCR，置信度 {confidence:.0%}）：",
+                       quote=_shorten(text, SHOWN_CHARS))
 
 _pending = 0  # touched only on the event loop's thread
 
@@ -174,22 +180,12 @@ async def check_image(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
             await say(render.to_traditional(poor) if trad else poor)
             return
         # the picture can't be read, but the caption can: check that, and say what happened
-        reply = await svc.run(conversation.check_message, caption, face=face, traditional=trad)
-        note = "📷 图片里的文字没能看清，以下只检查了图片说明文字。"
-        reply.html = _insert_after_badge(reply.html, html.escape(note))
-        reply.text = _insert_after_badge(reply.text, note)
+        text, note = caption, CAPTION_ONLY
     else:
         text = res.text if not caption.strip() else res.text + "\n" + caption
-        reply = await svc.run(conversation.check_message, text, face=face, traditional=trad)
-        label = READ_LABEL.format(conf=res.confidence)
-        if reply.verdict is not None and reply.verdict.traditional:  # the label, never the text read
-            label = render.to_traditional(label)
-        shown = _shorten(res.text, SHOWN_CHARS)
-        reply.html = _insert_after_badge(reply.html, f"{label}<i>{html.escape(shown)}</i>")
-        reply.text = _insert_after_badge(reply.text, _strip_tags(label) + shown)
-    # no 🚩 举报 under a screenshot's verdict: that button reports the replied-to message's text, and a
-    # picture has none (the text read is never kept); /report with the text pasted works instead
-    reply.buttons = [row for row in reply.buttons if not any(d.startswith("rp:") for _, d in row)]
+        note = read_note(res.confidence, res.text)
+    reply = await svc.run(conversation.check_screenshot, text, note, face=face, traditional=trad,
+                          limit=handlers.REPLY_LIMIT)
     log.info("update %s: screenshot %dx%d, %d lines, confidence %.2f → %s (%.1f s)", update.update_id,
              res.width, res.height, res.lines, res.confidence,
              reply.verdict.risk if reply.verdict else reply.kind, time.perf_counter() - started)
@@ -231,19 +227,3 @@ def _mime(msg: Message) -> str:
 def _shorten(text: str, n: int) -> str:
     s = " ".join(text.split())
     return s if len(s) <= n else s[: n - 1] + "…"
-
-
-def _strip_tags(s: str) -> str:
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", s))
-
-
-def _insert_after_badge(body: str, line: str) -> str:
-    """``line`` as the second line of a reply (the first is the badge). Within Telegram's limit: the
-    reply's last lines are dropped whole (never cut inside an HTML tag) if it would be too long."""
-    lines = body.split("\n")
-    lines.insert(1, line)
-    while len("\n".join(lines)) > MessageLimit.MAX_TEXT_LENGTH and len(lines) > 2:
-        lines.pop()
-    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Inline buttons: every kind of button the bot sends, and its callback data — written and read here only.
+
+The data has one format, ``<prefix>:<field>:<field>…``, and holds ids or keys, never a user's text
+(the 🚩 举报 button carries a check id; the text it reports is read from Telegram when it is pressed).
+Each kind knows its exact shape (:meth:`ButtonKind.parse`) and which data belongs to it
+(:attr:`ButtonKind.route`): the Telegram face registers one callback handler per kind with
+``pattern=kind.route``, and :func:`bot.conversation.presses.on_button` picks the kind the same way, so
+the face's routing and the conversation's parsing can't disagree. A face's own size limit on the data
+(Telegram: 64 bytes) is the face's to check.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation.messages import Buttons
+from bot.model import SCAM_TYPES
+
+
+class ButtonKind:
+    """One kind of button: ``prefix``, the regex of its fields (groups are what :meth:`parse` returns)
+    and a label for logs. ``route`` is every data starting with the prefix, or, with ``exact_route``,
+    only well-formed data (malformed data of that kind then counts as a stale button)."""
+
+    def __init__(self, prefix: str, fields: str = "", *, name: str, exact_route: bool = True):
+        self.prefix = prefix
+        self.name = name
+        self.shape = re.compile(rf"^{re.escape(prefix)}" + (f":{fields}" if fields else "") + "$", re.S)
+        self.route = self.shape if exact_route else re.compile(rf"^{re.escape(prefix)}:", re.S)
+
+    def data(self, *fields: object) -> str:
+        """The callback data of one button of this kind."""
+        return ":".join([self.prefix, *map(str, fields)])
+
+    def parse(self, data: str) -> tuple[str | None, ...] | None:
+        """The fields of well-formed data of this kind; None for anything else."""
+        m = self.shape.match(data)
+        return m.groups() if m else None
+
+    def routes(self, data: str) -> bool:
+        """Whether a press with this data is this kind's to answer."""
+        return self.route.match(data) is not None
+
+    def __repr__(self) -> str:
+        return f"ButtonKind({self.prefix!r})"
+
+
+#: Feedback on a verdict: fb:<check id>:up (有帮助) / fb:<check id>:fp (误报).
+VOTE = ButtonKind("fb", r"(\d{1,18}):(up|fp)", name="vote")
+#: 🚩 举报 under a verdict: rp:<check id> (the text is the message the verdict replies to).
+REPORT_CHECK = ButtonKind("rp", r"(\d{1,18})", name="report")
+#: 🚩 举报这个号码 under a lookup: rn:<number key>; at most 30 characters of the key are read.
+REPORT_NUMBER = ButtonKind("rn", r"(.{1,30}).*", name="report-number")
+#: The admins' review of a report: rv:<report id>:<action>[:<scam type>]. Every rv: press is the
+#: review's to answer (a non-admin gets 无权限 even for malformed data), hence not an exact route.
+REVIEW = ButtonKind("rv", r"(\d{1,18}):(approve|reject|as_pattern|as_number|force)(?::([a-z_]{1,40}))?",
+                    name="review", exact_route=False)
+#: The Telegram admins' /newpattern form (bot/faces/tg/forms.py): np:t:<scam type>, np:ok, np:x.
+FORM_TYPE = ButtonKind("np:t", r"(.*)", name="form-type")
+FORM_CONFIRM = ButtonKind("np:ok", name="form-confirm")
+FORM_CANCEL = ButtonKind("np:x", name="form-cancel")
+
+#: The kinds a press is routed to outside the form, in order (:func:`bot.conversation.presses.on_button`).
+KINDS = (VOTE, REPORT_CHECK, REPORT_NUMBER, REVIEW)
+
+VOTES = {"up": "有帮助", "fp": "误报"}
+REVIEW_ACTIONS = {"approve": "通过", "reject": "驳回", "as_pattern": "改为话术", "as_number": "改为号码", "force": "强制通过"}
+
+
+def kind_of(data: str) -> ButtonKind | None:
+    """The kind a press with this data belongs to (None: an old or forged button)."""
+    return next((k for k in KINDS if k.routes(data)), None)
+
+
+def feedback_buttons(check_id: int, *, report: bool = True) -> Buttons:
+    """有帮助 / 误报, and 🚩 举报 (``report``: not under a screenshot, whose text is never kept). All carry
+    only the check id: the report button's text is read, when pressed, from the message the verdict
+    replies to, so nothing of the user's message is stored unless they press it."""
+    rows = [[("👍 有帮助", VOTE.data(check_id, "up")), ("🙅 误报", VOTE.data(check_id, "fp"))]]
+    if report:
+        rows.append([("🚩 举报", REPORT_CHECK.data(check_id))])
+    return rows
+
+
+def report_number_buttons(number_key: str) -> Buttons:
+    """Under a lookup of a number that may be reported."""
+    return [[("🚩 举报这个号码", REPORT_NUMBER.data(number_key))]]
+
+
+def review_buttons(report_id: int, actions: list[tuple[str, str]]) -> Buttons:
+    """A review card's row: (label, action) pairs as rv: buttons."""
+    row = [(label, REVIEW.data(report_id, action)) for label, action in actions]
+    return [row] if row else []
+
+
+def type_buttons(report_id: int, action: str) -> Buttons:
+    """One button per scam type, two per row, for an approval that needs a type."""
+    pairs = [(label, REVIEW.data(report_id, action, key)) for key, label in SCAM_TYPES.items()]
+    return [pairs[i:i + 2] for i in range(0, len(pairs), 2)]

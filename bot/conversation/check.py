@@ -1,0 +1,155 @@
+"""Checking a message: a verdict (or a lookup, for a bare number), the checks log and feedback votes.
+
+A verdict shown in a face (Telegram) is recorded in the checks log — counts and pattern ids, never
+text — and carries 有帮助 / 误报 / 🚩 举报 buttons that refer to that record. The terminal chat and the
+tests record nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bot import admin, render, store
+from bot.conversation.buttons import VOTES, feedback_buttons, report_number_buttons
+from bot.conversation.messages import Caller, Reply, traditional_buttons, traditional_reply
+from bot.model import Lookup, Verdict
+from bot.pipeline.engine import Engine
+from bot.pipeline.numbers import clean as clean_number
+from bot.store import checks as check_rows
+from bot.store import feedback as feedback_rows
+from bot.store import now, today, write
+
+#: Lookup statuses for which a "report this number" button is offered (an official number can't be
+#: reported; an invalid one has nothing to report).
+REPORTABLE = {"unknown", "lookalike", "reported"}
+#: Replies are composed this many characters under the face's limit, so that a line added under the
+#: badge (a screenshot's OCR note, :func:`check_screenshot`) still fits.
+NOTE_ROOM = 96
+
+_NUMBER_ONLY = re.compile(r"^[\s+＋()（）\-－—\d０-９]{3,30}$")
+
+
+def wrote_traditional(engine: Engine, text: str) -> bool:
+    """Whether the user wrote Traditional characters (the normalizer detects it while simplifying)."""
+    return bool(text) and engine.normalizer(text[:500]).traditional
+
+
+def looks_like_number(text: str) -> bool:
+    """A message that is only a phone number gets a lookup instead of an analysis."""
+    t = text.strip()
+    return bool(_NUMBER_ONLY.match(t)) and sum(c.isdigit() for c in clean_number(t)) >= 3
+
+
+def _reply_limit(limit: int | None) -> int | None:
+    return None if limit is None else limit - NOTE_ROOM
+
+
+def verdict_reply(v: Verdict, limit: int | None = None) -> Reply:
+    """A verdict as a reply (HTML within ``limit``, less :data:`NOTE_ROOM`)."""
+    return Reply(render.verdict_html(v, _reply_limit(limit)), render.verdict_text(v), "verdict", verdict=v)
+
+
+def lookup_reply(lk: Lookup) -> Reply:
+    """A lookup, with a button to report the number when reporting it makes sense."""
+    reply = Reply(render.lookup_html(lk), render.lookup_text(lk), "lookup", lookup=lk)
+    if lk.status in REPORTABLE and lk.normalized:
+        reply.buttons = report_number_buttons(lk.normalized)
+    return reply
+
+
+def check_text(engine: Engine, text: str, caller: Caller = Caller(), *, report: bool = True) -> Reply:
+    """Analyse a message (or look it up, when it is only a phone number); with ``caller.face`` a
+    verdict is also recorded (see :func:`record_reply`)."""
+    if looks_like_number(text):
+        return lookup_reply(engine.lookup(text))
+    reply = verdict_reply(engine.analyze(text), caller.limit)
+    if caller.face:
+        record_reply(engine, reply, caller.face, report=report)
+    return reply
+
+
+def check_message(engine: Engine, text: str, *, face: str | None = None, traditional: bool = False,
+                  limit: int | None = None) -> Reply:
+    """A message to check, never read as a command (a forwarded text may start with "/"), with
+    lookups and notices in Traditional when the user's client is set to Traditional Chinese."""
+    reply = check_text(engine, text if isinstance(text, str) else "", Caller(face=face, limit=limit))
+    if reply.kind != "verdict" and traditional:
+        reply = traditional_reply(reply)
+    return reply
+
+
+def check_group_message(engine: Engine, text: str, *, limit: int | None = None) -> Reply | None:
+    """A message in a group: analysed, and only when it is high-risk recorded and answered (None: the
+    bot stays quiet, and nothing is written). A bare number is not looked up unasked in a group."""
+    reply = check_text(engine, text if isinstance(text, str) else "", Caller(limit=limit))
+    if reply.verdict is None or reply.verdict.risk != "high":
+        return None
+    return record_reply(engine, reply, "telegram_group")
+
+
+def check_screenshot(engine: Engine, text: str, note: render.Note, *, face: str | None = None,
+                     traditional: bool = False, limit: int | None = None) -> Reply:
+    """A screenshot's text (as OCR read it, perhaps with the image's caption): checked like a pasted
+    message, with ``note`` (what was read) as the line under the badge, and without 🚩 举报 — that
+    button reports the replied-to message's text, and a picture has none (the text read is never kept;
+    /report with the text pasted works instead). The note's own words follow the verdict's script."""
+    reply = check_text(engine, text if isinstance(text, str) else "", Caller(face=face, limit=limit), report=False)
+    if reply.kind != "verdict" and traditional:
+        reply = traditional_reply(reply)
+    if reply.verdict is not None and reply.verdict.traditional:
+        note = note.in_traditional()  # the label only: the text quoted stays as it was read
+    reply.html = render.with_note(reply.html, render.note_html(note), limit)
+    reply.text = render.with_note(reply.text, render.note_text(note), limit)
+    return reply
+
+
+# --- the checks log and feedback ---------------------------------------------------------------------
+
+
+def record_check(engine: Engine, v: Verdict, face: str) -> int:
+    """Log one check for the statistics: risk, score, pattern ids, scam types, face — never text."""
+    row = {"at": now(), "day": today(), "risk": v.risk, "score": round(float(v.score), 1),
+           "pattern_ids": json.dumps([m.pattern_id for m in v.matches]),
+           "scam_types": json.dumps(v.scam_types), "face": face}
+    return check_rows.record(engine.store, row)
+
+
+def record_reply(engine: Engine, reply: Reply, face: str, *, report: bool = True) -> Reply:
+    """Record a verdict reply in the checks log and attach the feedback buttons that refer to it."""
+    v = reply.verdict
+    if v is None or v.empty:
+        return reply
+    reply.check_id = record_check(engine, v, face)
+    labels = feedback_buttons(reply.check_id, report=report)
+    reply.buttons = traditional_buttons(labels) if v.traditional else labels
+    return reply
+
+
+def check_exists(engine: Engine, check_id: int) -> bool:
+    """Whether the checks log still has this row (feedback and 🚩 refer to it)."""
+    return check_rows.exists(engine.store, check_id)
+
+
+def record_vote(engine: Engine, check_id: int, user_id: int | str, vote: str) -> str:
+    """One vote per user per check: ``recorded``, ``duplicate`` (the user voted already; the first vote
+    stands), ``unknown`` (no such check) or ``invalid`` (not a vote)."""
+    if vote not in VOTES:
+        return "invalid"
+    if not check_exists(engine, check_id):
+        return "unknown"
+    return vote_and_flag(engine, check_id, user_id, vote)[0]
+
+
+def vote_and_flag(engine: Engine, check_id: int, user_id: int | str, vote: str) -> tuple[str, list[dict[str, Any]]]:
+    """The vote, and on a new 误报 the scripts that matched get a 误报 count (admin.record_feedback_fp)
+    in the same transaction; returns the scripts that just reached the noisy threshold."""
+    who = store.user_hash(engine.store, user_id)  # salted; the salt is made once per database
+    noisy: list[dict[str, Any]] = []
+    with write(engine.store):
+        recorded = feedback_rows.add_vote(engine.store, check_id, who, vote, now())
+        if recorded and vote == "fp":
+            noisy = admin.record_feedback_fp(engine, check_rows.pattern_ids(engine.store, check_id))
+    return ("recorded" if recorded else "duplicate"), noisy
+

@@ -1,0 +1,166 @@
+"""``check``, ``lookup`` and ``eval``: analyse text (or a screenshot), look a number up, measure the
+engine on labeled files. Each command is an options function beside the function that runs it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.faces.cli.common import EXIT_FAIL, EXIT_OK, err, opened_engine, out, read_stdin, with_engine
+
+if TYPE_CHECKING:
+    from bot.model import Verdict
+    from bot.pipeline.engine import Engine
+    from bot.pipeline.ocr import OcrResult
+
+# --- check -------------------------------------------------------------------------------------------------
+
+
+def check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="*", help="要分析的文字；省略则读标准输入")
+    p.add_argument("--json", action="store_true", help="输出 JSON 判定")
+    p.add_argument("--jsonl", action="store_true", help="标准输入每行一条消息，每行输出一个 JSON 判定")
+    p.add_argument("--image", metavar="FILE", help="识别截图中的文字（OCR）再分析")
+
+
+def check(args: argparse.Namespace) -> int:
+    """The verdict for TEXT (or stdin), for each stdin line with --jsonl, or for a screenshot."""
+    from bot import render
+
+    if args.image:
+        return check_image(Path(str(args.image)), want_json=bool(args.json))
+    with opened_engine() as e:
+        if args.jsonl:
+            for raw in sys.stdin.buffer:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if not line.strip():
+                    continue
+                out(render.verdict_json(e.analyze(jsonl_text(line))))
+            return EXIT_OK
+        text = " ".join(args.text) if args.text else read_stdin()
+        v = e.analyze(text)
+        out(render.verdict_json(v) if args.json else render.verdict_text(v))
+    return EXIT_OK
+
+
+def jsonl_text(line: str) -> str:
+    """A --jsonl line: a JSON object with "text", a JSON string, or raw text."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return line
+    if isinstance(obj, dict):
+        return str(obj.get("text") or "")
+    if isinstance(obj, str):
+        return obj
+    return line
+
+
+# --- check --image -----------------------------------------------------------------------------------------
+
+
+def check_image(path: Path, want_json: bool) -> int:
+    """Print the verdict for the image at ``path`` (text, or JSON with an ``ocr`` object).
+
+    Exit status: 1 when the file is missing or unreadable, empty, or not an image at all (one line on
+    stderr, and with ``--json`` still a verdict JSON with risk none and ``ocr.ok`` false); 0 otherwise,
+    including an image that is broken, too large or whose text could not be read well (the output says
+    so: risk none, ``ocr.ok`` false and the reason)."""
+    from bot.pipeline import ocr
+
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise IsADirectoryError(str(path))
+    except OSError:
+        err(f"文件不存在或无法读取：{path}")
+        return EXIT_FAIL
+    refusal = ocr.too_big(size)
+    if refusal:  # don't read a huge file into memory just to refuse it
+        res = ocr.OcrResult(reason=refusal)
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            err(f"无法读取文件 {path}：{e.strerror or type(e).__name__}")
+            return EXIT_FAIL
+        res = ocr.read_image(data)
+    if res.not_an_image:
+        err(f"无法识别 {path}：{res.reason}")
+        if want_json:
+            out(_image_json(None, res))
+        return EXIT_FAIL
+    if not res.ok:
+        out(_image_json(None, res) if want_json else f"未能读取图片中的文字：{res.reason}")
+        return EXIT_OK
+    from bot import render
+
+    with opened_engine() as e:
+        v = e.analyze(res.text)
+    if want_json:
+        out(_image_json(v, res))
+    else:
+        out(render.verdict_text(v) + "\n\n" + f"识别出的文字（OCR，置信度 {res.confidence:.0%}）：\n{res.text}")
+    return EXIT_OK
+
+
+def _image_json(v: Verdict | None, res: OcrResult) -> str:
+    """The verdict JSON with the ``ocr`` object added; risk none when the text could not be read."""
+    from bot.model import Verdict
+
+    d: dict[str, Any] = (v or Verdict(risk="none", score=0)).to_dict()
+    d["ocr"] = res.to_dict()
+    return json.dumps(d, ensure_ascii=False)
+
+
+# --- lookup ------------------------------------------------------------------------------------------------
+
+
+def lookup_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("number", help="号码，如 95519、+86 139 1234 5678")
+    p.add_argument("--json", action="store_true")
+
+
+@with_engine
+def lookup(args: argparse.Namespace, engine: Engine) -> int:
+    """What is known about one phone number."""
+    from bot import render
+
+    lk = engine.lookup(args.number)
+    out(render.lookup_json(lk) if args.json else render.lookup_text(lk))
+    return EXIT_OK
+
+
+# --- eval --------------------------------------------------------------------------------------------------
+
+
+def eval_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help=".jsonl（text,label,type）、.csv 或纯文本行")
+    p.add_argument("--label", choices=["scam", "legit"], help="把文件中所有行视为该标签")
+    p.add_argument("--errors", type=int, default=0, metavar="N", help="列出前 N 个错误")
+    p.add_argument("--json", action="store_true")
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Precision, recall and false-positive rate on labeled files (all read before the engine opens)."""
+    from bot.admin.evaluate import evaluate as run_evaluation
+    from bot.admin.evaluate import format_report, read_labeled
+
+    rows = []
+    for f in args.files:
+        p = Path(f)
+        if not p.exists():
+            err(f"文件不存在：{f}")
+            return EXIT_FAIL
+        try:
+            rows.extend(read_labeled(p, args.label))
+        except (ValueError, UnicodeDecodeError) as e:
+            err(f"无法读取 {f}：{e}")
+            return EXIT_FAIL
+    with opened_engine() as e:
+        result = run_evaluation(e, rows, errors=args.errors)
+    out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
+    return EXIT_OK

@@ -1,0 +1,67 @@
+"""The ``reports`` table (users' reports, redacted, one row per distinct content) and
+``report_reporters`` (who reported it: salted hashes, one row per reporter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from bot.store.schema import PENDING, REPORT_REPORTERS, REPORTS
+
+
+def filed_since(db: sqlite_utils.Database, who: str, since: str) -> int:
+    """How many reports a reporter filed since ``since`` (their daily cap)."""
+    return int(list(db.query("select count(*) n from report_reporters where reporter_hash = ? and created_at >= ?",
+                             [who, since]))[0]["n"])
+
+
+def by_dedup_key(db: sqlite_utils.Database, dedup: str) -> dict[str, Any] | None:
+    rows = list(db.query("select * from reports where dedup_key = ?", [dedup]))
+    return rows[0] if rows else None
+
+
+def recent_pending_texts(db: sqlite_utils.Database, limit: int) -> list[dict[str, Any]]:
+    """The newest pending text reports (what a new text is compared with for near-duplicates)."""
+    return list(db.query("select * from reports where kind = 'text' and status = ? order by id desc limit ?",
+                         [PENDING, limit]))
+
+
+def has_reporter(db: sqlite_utils.Database, rid: int, who: str) -> bool:
+    return bool(list(db.query("select 1 from report_reporters where report_id = ? and reporter_hash = ?", [rid, who])))
+
+
+def add_reporter(db: sqlite_utils.Database, rid: int, who: str, stamp: str) -> None:
+    db[REPORT_REPORTERS].insert({"report_id": rid, "reporter_hash": who, "created_at": stamp})
+
+
+def insert(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
+    return int(db[REPORTS].insert(row).last_pk)
+
+
+def update(db: sqlite_utils.Database, rid: int, values: dict[str, Any]) -> None:
+    db[REPORTS].update(rid, values)
+
+
+def get(db: sqlite_utils.Database, rid: int) -> dict[str, Any] | None:
+    rows = list(db.query("select * from reports where id = ?", [rid]))
+    return dict(rows[0]) if rows else None
+
+
+def pending(db: sqlite_utils.Database, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """The review queue: most-reported first, then oldest."""
+    return [dict(r) for r in db.query(
+        "select * from reports where status = ? order by count desc, id limit ? offset ?",
+        [PENDING, max(1, int(limit)), max(0, int(offset))])]
+
+
+def pending_count(db: sqlite_utils.Database) -> int:
+    return int(list(db.query("select count(*) n from reports where status = ?", [PENDING]))[0]["n"])
+
+
+def of_reporter(db: sqlite_utils.Database, who: str, limit: int) -> list[dict[str, Any]]:
+    """A reporter's reports, newest first, with when they reported each (``reported_at``)."""
+    return [dict(r) for r in db.query(
+        "select r.id, r.kind, r.text, r.number, r.scam_type, r.status, r.count, r.outcome, r.created_at, "
+        "r.reviewed_at, rr.created_at reported_at from report_reporters rr join reports r on r.id = rr.report_id "
+        "where rr.reporter_hash = ? order by rr.created_at desc, r.id desc limit ?", [who, max(1, int(limit))])]
