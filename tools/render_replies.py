@@ -58,7 +58,7 @@ def reply_html(text: str, face: str) -> str:
     engine = open_engine(Settings.from_env({"BOT_DB_PATH": str(Path(tempfile.gettempdir()) / "pg-shots.db")}))
     try:
         if face == "group":
-            return conversation.group_warning(engine, text).html
+            return conversation.group_warning(engine.analyze(text)).html
         return conversation.respond(engine, text).html
     finally:
         engine.close()

@@ -7,13 +7,15 @@ tests record nothing.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
 
 from bot import admin, render, store
+from bot.conversation import texts
 from bot.conversation.buttons import VOTES, feedback_buttons, report_number_buttons
-from bot.conversation.messages import Caller, Reply, traditional_buttons, traditional_reply
+from bot.conversation.messages import Caller, Reply, plain, traditional_buttons, traditional_reply
 from bot.model import Lookup, Verdict
 from bot.pipeline.engine import Engine
 from bot.pipeline.numbers import clean as clean_number
@@ -46,9 +48,23 @@ def _reply_limit(limit: int | None) -> int | None:
     return None if limit is None else limit - NOTE_ROOM
 
 
-def verdict_reply(v: Verdict, limit: int | None = None) -> Reply:
-    """A verdict as a reply (HTML within ``limit``, less :data:`NOTE_ROOM`)."""
-    return Reply(render.verdict_html(v, _reply_limit(limit)), render.verdict_text(v), "verdict", verdict=v)
+def verdict_reply(v: Verdict, limit: int | None = None, region: str = "") -> Reply:
+    """A verdict as a reply (HTML within ``limit``, less :data:`NOTE_ROOM`), in the reader's region's
+    Traditional forms when they wrote Traditional or their client is set to it (``region``)."""
+    return Reply(render.verdict_html(v, _reply_limit(limit), region), render.verdict_text(v, region), "verdict",
+                 verdict=v)
+
+
+def is_smalltalk(engine: Engine, text: str) -> bool:
+    """A greeting, a thanks, "who are you", or nothing but emoji and punctuation: not a question about
+    a scam (knowledge/smalltalk.yaml)."""
+    key = "".join(c for c in text.lower() if c.isalnum())
+    return not key or key in engine.knowledge.smalltalk
+
+
+def smalltalk_reply(engine: Engine) -> Reply:
+    """What to send instead: a short hint, no verdict, no buttons, nothing recorded."""
+    return plain(engine.knowledge.smalltalk_hint or texts.SMALLTALK_HINT)
 
 
 def lookup_reply(lk: Lookup) -> Reply:
@@ -64,19 +80,30 @@ def check_text(engine: Engine, text: str, caller: Caller = Caller(), *, report: 
     verdict is also recorded (see :func:`record_reply`)."""
     if looks_like_number(text):
         return lookup_reply(engine.lookup(text))
-    reply = verdict_reply(engine.analyze(text), caller.limit)
+    if is_smalltalk(engine, text):
+        return smalltalk_reply(engine)
+    reply = verdict_reply(engine.analyze(text), caller.limit, caller.region)
     if caller.face:
         record_reply(engine, reply, caller.face, report=report)
     return reply
 
 
+def reader_region(traditional: bool, region: str = "") -> str:
+    """The Traditional forms a reader uses: their client's region, else Taiwan's for a client set to
+    Traditional Chinese (zh-Hant), else none."""
+    return region or ("TW" if traditional else "")
+
+
 def check_message(engine: Engine, text: str, *, face: str | None = None, traditional: bool = False,
-                  limit: int | None = None) -> Reply:
+                  limit: int | None = None, region: str = "") -> Reply:
     """A message to check, never read as a command (a forwarded text may start with "/"), with
-    lookups and notices in Traditional when the user's client is set to Traditional Chinese."""
-    reply = check_text(engine, text if isinstance(text, str) else "", Caller(face=face, limit=limit))
-    if reply.kind != "verdict" and traditional:
-        reply = traditional_reply(reply)
+    lookups and notices in Traditional when the user's client is set to Traditional Chinese (in the
+    forms of the client's ``region``)."""
+    region = reader_region(traditional, region)
+    text = text if isinstance(text, str) else ""
+    reply = check_text(engine, text, Caller(face=face, limit=limit, region=region))
+    if reply.kind != "verdict" and (region or wrote_traditional(engine, text)):
+        reply = traditional_reply(reply, region)
     return reply
 
 
@@ -86,18 +113,28 @@ def check_group_message(engine: Engine, text: str, *, limit: int | None = None) 
     reply = check_text(engine, text if isinstance(text, str) else "", Caller(limit=limit))
     if reply.verdict is None or reply.verdict.risk != "high":
         return None
-    return record_reply(engine, reply, "telegram_group")
+    return record_reply(engine, group_warning(reply.verdict), "telegram_group")
+
+
+def group_warning(v: Verdict) -> Reply:
+    """What a group sees: only the short answer (the conclusion and the one thing to do), and how to get
+    the details privately — a group is no place for the reasons and the member's own words."""
+    more = render.to_reader(texts.GROUP_DETAILS, v)
+    return Reply(render.verdict_short_html(v) + "\n" + html.escape(more),
+                 render.verdict_short_text(v) + "\n" + more, "verdict", verdict=v)
 
 
 def check_screenshot(engine: Engine, text: str, note: render.Note, *, face: str | None = None,
-                     traditional: bool = False, limit: int | None = None) -> Reply:
+                     traditional: bool = False, limit: int | None = None, region: str = "") -> Reply:
     """A screenshot's text (as OCR read it, perhaps with the image's caption): checked like a pasted
     message, with ``note`` (what was read) as the line under the badge, and without 🚩 举报 — that
     button reports the replied-to message's text, and a picture has none (the text read is never kept;
     /report with the text pasted works instead). The note's own words follow the verdict's script."""
-    reply = check_text(engine, text if isinstance(text, str) else "", Caller(face=face, limit=limit), report=False)
-    if reply.kind != "verdict" and traditional:
-        reply = traditional_reply(reply)
+    region = reader_region(traditional, region)
+    reply = check_text(engine, text if isinstance(text, str) else "", Caller(face=face, limit=limit, region=region),
+                       report=False)
+    if reply.kind != "verdict" and region:
+        reply = traditional_reply(reply, region)
     if reply.verdict is not None and reply.verdict.traditional:
         note = note.in_traditional()  # the label only: the text quoted stays as it was read
     reply.html = render.with_note(reply.html, render.note_html(note), limit)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot import admin
 from bot.admin import reports
 from bot.conversation import texts
-from bot.conversation.check import check_text, lookup_reply, wrote_traditional
+from bot.conversation.check import check_text, lookup_reply, reader_region, wrote_traditional
 from bot.conversation.messages import Caller, Reply, parse_command, plain, traditional_reply
 from bot.conversation.reporting import my_reports_reply, report_command
 from bot.conversation.stats import stats_text
@@ -216,16 +216,18 @@ HELP = help_text()
 
 
 def respond(engine: Engine, text: str, *, user_id: int | str = "local", is_admin: bool = False,
-            face: str | None = None, traditional: bool = False, limit: int | None = None) -> Reply:
+            face: str | None = None, traditional: bool = False, limit: int | None = None,
+            region: str = "") -> Reply:
     """Answer one incoming message (a command or text to check). Never raises for bad input.
 
     ``face`` records verdicts in the checks log; ``limit`` is the face's longest HTML reply;
-    ``traditional`` (the user's client language is Traditional Chinese) converts help, lookups and
-    notices to Traditional — verdicts follow the script the user actually wrote."""
+    ``traditional`` (the user's client language is Traditional Chinese; ``region`` its TW/HK forms)
+    converts help, lookups and notices to Traditional — verdicts follow the script the user wrote."""
     text = text if isinstance(text, str) else ""
-    reply = answer(engine, text, Caller(user_id, is_admin, face, limit))
-    if reply.kind != "verdict" and (traditional or wrote_traditional(engine, text)):
-        reply = traditional_reply(reply)
+    region = reader_region(traditional, region)
+    reply = answer(engine, text, Caller(user_id, is_admin, face, limit, region))
+    if reply.kind != "verdict" and (region or wrote_traditional(engine, text)):
+        reply = traditional_reply(reply, region)
     return reply
 
 

@@ -32,6 +32,9 @@ class Caller:
     is_admin: bool = False
     face: str | None = None
     limit: int | None = None
+    #: The reader's region from their client language ("TW", "HK"; "" unknown): Traditional replies
+    #: use that region's forms.
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,17 +88,17 @@ def plain(text: str, kind: str = "info", **kwargs: Any) -> Reply:
     return Reply(html.escape(text), text, kind, **kwargs)
 
 
-def traditional_buttons(rows: Buttons) -> Buttons:
+def traditional_buttons(rows: Buttons, region: str = "") -> Buttons:
     """Button labels in Traditional characters (the data stays as it is)."""
-    return [[(render.to_traditional(label), data) for label, data in row] for row in rows]
+    return [[(render.to_traditional(label, region), data) for label, data in row] for row in rows]
 
 
-def traditional_reply(reply: Reply) -> Reply:
-    """The same reply in Traditional characters (button labels included). Verdicts are already
-    converted by render when the user wrote Traditional; this is for help, lookups and notices."""
-    reply.html = render.to_traditional(reply.html)
-    reply.text = render.to_traditional(reply.text)
-    reply.buttons = traditional_buttons(reply.buttons)
+def traditional_reply(reply: Reply, region: str = "") -> Reply:
+    """The same reply in Traditional characters, in the forms of the reader's ``region`` (button labels
+    included). Verdicts are already converted by render; this is for help, lookups and notices."""
+    reply.html = render.to_traditional(reply.html, region)
+    reply.text = render.to_traditional(reply.text, region)
+    reply.buttons = traditional_buttons(reply.buttons, region)
     return reply
 
 

@@ -105,3 +105,9 @@ PICK_TYPE_NOTICE = "请先选择诈骗类型"
 PICK_TYPE = "请选择诈骗类型后通过："
 FORCE_BUTTON = "⚠️ 仍然通过（强制）"
 REJECT_BUTTON = "❌ 驳回"
+
+#: Under a group warning: the details are given privately, never in the group.
+GROUP_DETAILS = "想知道为什么、该怎么办，请把这条消息转发给我私聊查看详情。"
+#: What to send, for a greeting or thanks (knowledge/smalltalk.yaml may word it differently).
+SMALLTALK_HINT = "您好，我是保单卫士。把可疑的短信、消息转发给我，或说说对方在电话里讲了什么，我会告诉您是不是骗局、该怎么做。"
+

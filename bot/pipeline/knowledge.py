@@ -77,13 +77,18 @@ class Knowledge:
     notices: list[Notice]
     advice: dict[str, Any]
     regions: dict[str, Any] = field(default_factory=dict)
+    #: Greetings and thanks (already reduced to letters and digits, lowercase) and the hint they get.
+    smalltalk: frozenset[str] = frozenset()
+    smalltalk_hint: str = ""
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Knowledge:
         orgs = [_org(o) for o in (_load_yaml(directory / "insurers.yaml").get("organizations") or [])]
         notices = [_notice(n) for n in (_load_yaml(directory / "notices.yaml").get("notices") or [])]
         advice = _load_yaml(directory / "advice.yaml")
-        return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"))
+        talk = _load_yaml(directory / "smalltalk.yaml")
+        phrases = frozenset("".join(c for c in str(p).lower() if c.isalnum()) for p in talk.get("phrases") or [])
+        return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"), phrases, str(talk.get("hint") or ""))
 
     def __post_init__(self) -> None:
         self.by_id = {o.id: o for o in self.organizations}

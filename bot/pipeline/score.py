@@ -187,7 +187,8 @@ def _patterns(items: list[str] | None) -> list[re.Pattern[str]]:
 def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Lookup], text: str = "") -> list[str]:
     """The scam types the evidence points to, the primary one first. A signal shared by several types
     spreads its weight over them; a further type needs at least half the leading type's weight AND
-    evidence of its own (a script of that type, a reported number, or a rule about that type alone),
+    evidence of its own (a script of that type, a reported number, a rule about that type alone, or two
+    of the type's subject words),
     so a generic signal ("urgency", "a private account") does not add unrelated types to the answer."""
     weight: dict[str, float] = defaultdict(float)
     own: set[str] = set()
@@ -209,6 +210,8 @@ def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Loo
     for t in [t for t, w in weight.items() if w > 0]:
         hits = sum(1 for c in SCAM_TYPE_CUES.get(t, ()) if c in text)
         weight[t] += min(CUE_MAX, CUE_POINTS * hits)
+        if hits >= 2:  # the message names the type's subject twice over: evidence of its own
+            own.add(t)
     ranked = sorted(weight.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] <= 0:
         return []

@@ -46,8 +46,9 @@ def to_traditional(text: str, region: str = "") -> str:
 
 
 def to_reader(text: str, v: Verdict, region: str = "") -> str:
-    """The reply in the reader's script: Traditional when they wrote it (or their client asks for it)."""
-    if v.traditional or region:
+    """The reply in the script the user wrote: Traditional when they wrote Traditional, in the forms of
+    the reader's ``region`` (their client's) or else of the region the message reads as from."""
+    if v.traditional:
         return to_traditional(text, region or v.region)
     return text
 

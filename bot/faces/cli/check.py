@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 def check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="*", help="要分析的文字；省略则读标准输入")
     p.add_argument("--json", action="store_true", help="输出 JSON 判定")
+    p.add_argument("--short", action="store_true", help="只输出简短结论（风险、这是什么、现在该做什么）")
     p.add_argument("--jsonl", action="store_true", help="标准输入每行一条消息，每行输出一个 JSON 判定")
     p.add_argument("--image", metavar="FILE", help="识别截图中的文字（OCR）再分析")
 
@@ -42,7 +43,10 @@ def check(args: argparse.Namespace) -> int:
             return EXIT_OK
         text = " ".join(args.text) if args.text else read_stdin()
         v = e.analyze(text)
-        out(render.verdict_json(v) if args.json else render.verdict_text(v))
+        if args.json:
+            out(render.verdict_json(v))
+        else:
+            out(render.verdict_short_text(v) if args.short else render.verdict_text(v))
     return EXIT_OK
 
 

@@ -61,6 +61,15 @@ def wants_traditional(user: User | None) -> bool:
     return lang.startswith(TRADITIONAL_LANGS)
 
 
+def region_of(user: User | None) -> str:
+    """Which Traditional forms the user's client asks for: Hong Kong's (zh-HK, zh-MO), Taiwan's
+    (zh-TW, zh-Hant), or none."""
+    lang = ((user.language_code if user else None) or "").lower()
+    if lang.startswith(("zh-hk", "zh-mo")):
+        return "HK"
+    return "TW" if lang.startswith(TRADITIONAL_LANGS) else ""
+
+
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
@@ -173,7 +182,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     started = time.perf_counter()
     text = msg.text or msg.caption or ""
     reply = await services(context).run(conversation.check_message, text, face="telegram",
-                                        traditional=wants_traditional(update.effective_user), limit=REPLY_LIMIT)
+                                        traditional=wants_traditional(update.effective_user),
+                                        region=region_of(update.effective_user), limit=REPLY_LIMIT)
     _log_check(update, reply, started)
     # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
     # user presses it, so the bot never has to keep the text itself
@@ -218,12 +228,12 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await msg.reply_text("被回复的消息里没有文字，我只能检查文字。")
             return
         reply = await svc.run(conversation.check_message, text, face=face_of(update), traditional=trad,
-                              limit=REPLY_LIMIT)
+                              region=region_of(update.effective_user), limit=REPLY_LIMIT)
         reply_to = target.message_id
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=update.effective_user.id
                               if update.effective_user else "?", is_admin=False, face=face_of(update), traditional=trad,
-                              limit=REPLY_LIMIT)
+                              region=region_of(update.effective_user), limit=REPLY_LIMIT)
         reply_to = msg.message_id  # (🚩 举报 reads "/check TEXT" from here if pressed)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=reply_to)
@@ -245,7 +255,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if refused:
         log_refusal(update, refused)
     reply = await svc.run(conversation.respond, text, user_id=user.id, is_admin=admin, face=face_of(update),
-                          traditional=wants_traditional(user), limit=REPLY_LIMIT)
+                          traditional=wants_traditional(user), region=region_of(user), limit=REPLY_LIMIT)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
@@ -284,7 +294,8 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reply = conversation.traditional_reply(reply)
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
-                              face=face_of(update), traditional=trad, limit=REPLY_LIMIT)
+                              face=face_of(update), traditional=trad, region=region_of(update.effective_user),
+                              limit=REPLY_LIMIT)
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 

@@ -185,6 +185,7 @@ async def check_image(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         text = res.text if not caption.strip() else res.text + "\n" + caption
         note = read_note(res.confidence, res.text)
     reply = await svc.run(conversation.check_screenshot, text, note, face=face, traditional=trad,
+                          region=handlers.region_of(update.effective_user),
                           limit=handlers.REPLY_LIMIT)
     log.info("update %s: screenshot %dx%d, %d lines, confidence %.2f → %s (%.1f s)", update.update_id,
              res.width, res.height, res.lines, res.confidence,
