@@ -193,7 +193,7 @@ def telegram_html_problems(text: str) -> list[str]:
 
     problems = []
     stack: list[str] = []
-    for m in _re.finditer(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>|<|&(#\d+|#x[0-9a-fA-F]+|[a-z]+);|&", text):
+    for m in _re.finditer(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-z-]+(?:=\"[^\"<>]*\")?)*)\s*>|<|&(#\d+|#x[0-9a-fA-F]+|[a-z]+);|&", text):
         whole = m.group(0)
         if whole == "<":
             problems.append(f"bare '<' at {m.start()}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot import conversation
 from bot.faces.tg.handlers import MAX_CALLBACK_DATA
 
@@ -31,11 +33,31 @@ def test_a_recorded_check_keeps_counts_and_pattern_ids_only(engine):
                              [("🚩 举报", f"rp:{reply.check_id}")]]
 
 
-def test_empty_messages_are_not_recorded(engine):
+@pytest.mark.parametrize("text", ["🙂🙂", "你好", "谢谢！", "你是谁？", "  ", "謝謝"])
+def test_greetings_thanks_and_empty_messages_get_a_hint_not_a_verdict(engine, text):
     before = engine.db["checks"].count
-    reply = conversation.check_message(engine, "🙂🙂", face="telegram")
-    assert reply.verdict.empty and reply.check_id is None and reply.buttons == []
+    reply = conversation.check_message(engine, text, face="telegram")
+    assert reply.verdict is None and reply.check_id is None and reply.buttons == []
+    assert "保单卫士" in reply.text or "保單衛士" in reply.text
+    assert not reply.text.startswith(("🔴", "🟠", "🟡", "🟢"))
     assert engine.db["checks"].count == before
+
+
+def test_a_question_that_is_not_smalltalk_still_gets_a_verdict(engine):
+    reply = conversation.check_message(engine, "你好，有人打电话说我的保单要升级，让我加微信，是真的吗", face="telegram")
+    assert reply.verdict is not None and reply.check_id is not None
+
+
+def test_a_group_sees_only_the_short_answer(engine):
+    reply = conversation.check_group_message(engine, SCAM)
+    assert reply is not None and reply.verdict.risk == "high"
+    assert "<blockquote" not in reply.html and "私聊" in reply.text
+    assert reply.text.startswith("🔴 高风险") and len(reply.text) <= 360
+
+
+def test_a_taiwan_client_gets_taiwan_forms(engine):
+    reply = conversation.check_message(engine, "95519", face="telegram", region="TW")
+    assert "號碼" in reply.text or "号码" not in reply.text
 
 
 def test_votes_count_once_per_user_with_a_salted_hash(engine):

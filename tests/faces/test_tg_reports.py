@@ -80,7 +80,9 @@ def test_report_button_then_pending_approve_catches_the_next_variant(tg_module_b
     # the next reworded variant is caught, by the new script
     api.message(other, NEW_VARIANT)
     caught = api.wait_replies(other, 2)[1]
-    assert caught.plain.startswith(("🔴", "🟠")) and f"#{pid}" in caught.plain, caught.plain[:200]
+    [(script,)] = rows(db, "select text from patterns where id = ?", (pid,))
+    shown = "和已知的诈骗话术很像：" + " ".join(script.split())[:12]  # words, not ids, for customers
+    assert caught.plain.startswith(("🔴", "🟠")) and shown in caught.plain, caught.plain[:400]
 
     # the reporter sees the outcome
     api.message(user, "/myreports")
@@ -94,7 +96,7 @@ def test_report_button_then_pending_approve_catches_the_next_variant(tg_module_b
     assert undone.startswith("↩️"), undone
     assert rows(db, "select status from patterns where id = ?", (pid,)) == [("retired",)]
     api.message(other, NEW_VARIANT)
-    assert f"#{pid}" not in api.wait_replies(other, 3)[2].plain
+    assert shown not in api.wait_replies(other, 3)[2].plain
 
 
 def test_report_in_reply_by_number_and_usage(tg_module_bot: TgRunningBot):

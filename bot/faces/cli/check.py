@@ -145,6 +145,8 @@ def eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", help=".jsonl（text,label,type）、.csv 或纯文本行")
     p.add_argument("--label", choices=["scam", "legit"], help="把文件中所有行视为该标签")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="列出前 N 个错误")
+    p.add_argument("--by", action="append", choices=["source", "script"], default=[],
+                   help="另按来源网站（source）或简繁体（script）分别统计；可重复")
     p.add_argument("--json", action="store_true")
 
 
@@ -165,6 +167,6 @@ def evaluate(args: argparse.Namespace) -> int:
             err(f"无法读取 {f}：{e}")
             return EXIT_FAIL
     with opened_engine() as e:
-        result = run_evaluation(e, rows, errors=args.errors)
+        result = run_evaluation(e, rows, errors=args.errors, by=args.by)
     out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
     return EXIT_OK
