@@ -8,12 +8,15 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot import render
 from bot.model import SCAM_TYPE_ALIASES, SCAM_TYPE_PARENTS
 from bot.pipeline.engine import Engine
+
+if TYPE_CHECKING:
+    from bot.model import Verdict
 
 
 def read_labeled(path: Path, label: str | None = None) -> Iterator[dict[str, Any]]:
@@ -52,8 +55,22 @@ def _fix(row: dict[str, Any], label: str | None) -> dict[str, Any]:
     return row
 
 
+#: What is measured: the whole engine, the rules without the classifier, or the classifier alone.
+MODES = ("both", "rules", "classifier")
+
+
+def _predict(engine: Engine, text: str, mode: str) -> tuple[Verdict, bool]:
+    if mode == "classifier":
+        v = engine.analyze(text, second_opinion=False)
+        p = engine.scam_probability(text)
+        threshold = engine.classifier.settings.threshold if engine.classifier is not None else 1.0
+        return v, p is not None and p >= threshold
+    v = engine.analyze(text, second_opinion=(mode == "both"))
+    return v, v.is_scam
+
+
 def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0,
-             by: Iterable[str] = ()) -> dict[str, Any]:
+             by: Iterable[str] = (), mode: str = "both") -> dict[str, Any]:
     """Precision, recall and false-positive rate over labeled rows, overall and per slice (hard rows,
     each scam type, tags; with ``by``: each source site and/or script, Simplified or Traditional); for
     scam rows caught, how often the answer's primary type is the row's type, the confusions, and the
@@ -67,8 +84,7 @@ def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0,
     for row in rows:
         if row["label"] not in ("scam", "legit"):
             continue
-        v = engine.analyze(row["text"])
-        pred = v.is_scam
+        v, pred = _predict(engine, row["text"], mode)
         scam = row["label"] == "scam"
         cell = "tp" if scam and pred else "fn" if scam else "fp" if pred else "tn"
         keys = ["all"]

@@ -168,15 +168,17 @@ class Classifier:
         return float(model.predict_proba(vectorizer.transform([norm_text]))[0, 1])
 
     def on_topic(self, norm_text: str, names_an_org: bool) -> bool:
+        """Whether the model may ADD points to this message: it names an insurer or the regulator or
+        contains a topic term (so an unrelated advert is never flagged on resemblance alone)."""
         return names_an_org or any(t in norm_text for t in self.topic)
 
     def hit(self, norm_text: str, names_an_org: bool) -> SignalHit | None:
-        """The model's points as a signal, or None (off topic, or below the threshold)."""
-        if not self.on_topic(norm_text, names_an_org):
-            return None
+        """The model's points as a signal, or None. Points for a scam only on topic; the deduction for a
+        text that reads legitimate (a warning, a news story, a genuine notice) applies everywhere, as
+        rules fire on such texts about 医保, parcels and bills too."""
         pts = self.points(self.probability(norm_text))
         s = self.settings
-        if pts > 0:
+        if pts > 0 and self.on_topic(norm_text, names_an_org):
             return SignalHit(MODEL_SIGNAL, pts, [], s.label, s.explanation, [])
         if pts < 0:
             return SignalHit(MODEL_LEGIT_SIGNAL, pts, [], s.legit_label, s.legit_explanation, [])

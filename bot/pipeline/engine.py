@@ -155,8 +155,9 @@ class Engine:
 
     # --- analysis ---------------------------------------------------------------------------------
 
-    def analyze(self, text: str | bytes | None) -> Verdict:
-        """The verdict for one message. Never raises on any input."""
+    def analyze(self, text: str | bytes | None, *, second_opinion: bool = True) -> Verdict:
+        """The verdict for one message. Never raises on any input. ``second_opinion=False`` leaves the
+        classifier out (``eval --mode rules`` measures the rules alone)."""
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         text = "" if text is None else str(text)
@@ -172,7 +173,7 @@ class Engine:
             return v
         ex, lookups, features = self._evidence(b, norm)
         fired = self.signals.evaluate(norm, features)
-        if self.classifier is not None:
+        if self.classifier is not None and second_opinion:
             hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")))
             if hit is not None:
                 fired.append(hit)
@@ -185,6 +186,13 @@ class Engine:
         if v.risk != "none":
             v.highlights = self.segmenter.widen(evidence_spans(v), v.text)
         return v
+
+    def scam_probability(self, text: str) -> float | None:
+        """The classifier's own P(scam) for a message (None without a classifier): ``eval --mode
+        classifier`` measures it alone, without its topic gate or the rules."""
+        if self.classifier is None:
+            return None
+        return self.classifier.probability(self.normalizer(str(text)[:MAX_TEXT_CHARS]).text)
 
     def contexts(self, text: str) -> list[str]:
         """How a message speaks: the ``contexts:`` of signals.yaml that hold for it (asking, warning…). The

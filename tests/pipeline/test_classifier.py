@@ -32,7 +32,7 @@ def test_it_learns_scams_from_notices(clf: Classifier) -> None:
 
 def test_points_are_zero_between_the_thresholds_and_linear_outside(clf: Classifier) -> None:
     s = clf.settings
-    assert 0 < s.legit_threshold < s.threshold and 0 < s.legit_weight < s.weight
+    assert 0 < s.legit_threshold < s.threshold and s.legit_weight > 0 and s.weight > 0
     assert clf.points(s.threshold - 0.01) == 0.0
     assert clf.points(s.legit_threshold + 0.01) == 0.0
     assert clf.points(1.0) == s.weight
@@ -46,9 +46,20 @@ def test_only_messages_about_insurance_get_points(clf: Classifier) -> None:
     # the same push-to-pay wording with nothing about insurance: the model stays silent
     off_topic = CANON("亲，您的快递已签收，好评返现5元，加微信领取")
     assert not clf.on_topic(off_topic, names_an_org=False)
-    assert clf.hit(off_topic, names_an_org=False) is None
+    hit = clf.hit(off_topic, names_an_org=False)
+    assert hit is None or hit.weight < 0  # never points for a scam off topic; a deduction may apply anywhere
     assert clf.on_topic(CANON("您的医保卡异常"), names_an_org=False)
     assert clf.on_topic(CANON("国寿客服通知"), names_an_org=True)
+
+
+def test_the_deduction_applies_off_topic_too(clf: Classifier) -> None:
+    """A news story or warning about a parcel or a bill (no insurance word) can still read legitimate: the
+    rules fire on such texts, so the deduction is not gated by topic."""
+    news = CANON("警方提醒：近日多名市民接到自称快递客服的电话，称快递丢失要退款，随后被骗，请大家提高警惕。")
+    assert not clf.on_topic(news, names_an_org=False)
+    assert clf.probability(news) < clf.settings.legit_threshold
+    hit = clf.hit(news, names_an_org=False)
+    assert hit is not None and hit.weight < 0
 
 
 def test_the_engine_adds_the_model_as_a_positive_signal(engine: Engine) -> None:

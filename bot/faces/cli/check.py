@@ -147,6 +147,8 @@ def eval_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--errors", type=int, default=0, metavar="N", help="列出前 N 个错误")
     p.add_argument("--by", action="append", choices=["source", "script"], default=[],
                    help="另按来源网站（source）或简繁体（script）分别统计；可重复")
+    p.add_argument("--mode", choices=["both", "rules", "classifier"], default="both",
+                   help="测量整个引擎（both）、只用规则（rules）或只用统计模型（classifier）")
     p.add_argument("--json", action="store_true")
 
 
@@ -167,6 +169,6 @@ def evaluate(args: argparse.Namespace) -> int:
             err(f"无法读取 {f}：{e}")
             return EXIT_FAIL
     with opened_engine() as e:
-        result = run_evaluation(e, rows, errors=args.errors, by=args.by)
+        result = run_evaluation(e, rows, errors=args.errors, by=args.by, mode=args.mode)
     out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
     return EXIT_OK
