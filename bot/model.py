@@ -15,44 +15,26 @@ HIGH = 70
 MEDIUM = 45
 LOW = 20
 
-def _load_types() -> tuple[dict[str, str], dict[str, str]]:
-    """The scam types and their labels, in order, from ``scam_patterns/types.yaml`` (the one place they
-    are named), and every accepted spelling (id, label, alias) → id."""
+
+def _load_types() -> list[dict[str, Any]]:
+    """The scam types from ``scam_patterns/types.yaml``, the one place they are named, in order."""
     import yaml
 
     data = yaml.safe_load((PATTERNS_DIR / "types.yaml").read_text(encoding="utf-8")) or {}
-    types = {str(t["id"]): str(t["label"]) for t in data.get("types") or []}
-    aliases = {}
-    for t in data.get("types") or []:
-        for name in [t["id"], t["label"], *(t.get("aliases") or [])]:
-            aliases[str(name)] = str(t["id"])
-    return types, aliases
+    return [t for t in data.get("types") or [] if isinstance(t, dict) and t.get("id")]
 
 
+_TYPES = _load_types()
 #: id → label, in the order the bot lists them.
-SCAM_TYPES, SCAM_TYPE_ALIASES = _load_types()
-
-
-def _load_cues() -> dict[str, tuple[str, ...]]:
-    import yaml
-
-    data = yaml.safe_load((PATTERNS_DIR / "types.yaml").read_text(encoding="utf-8")) or {}
-    return {str(t["id"]): tuple(str(c) for c in t.get("cues") or []) for t in data.get("types") or []}
-
-
-#: id → the words that name the type's subject (see types.yaml).
-SCAM_TYPE_CUES = _load_cues()
-
-
-def _load_parents() -> dict[str, str]:
-    import yaml
-
-    data = yaml.safe_load((PATTERNS_DIR / "types.yaml").read_text(encoding="utf-8")) or {}
-    return {str(t["id"]): str(t["parent"]) for t in data.get("types") or [] if t.get("parent")}
-
-
-#: id → the broader type it was split from (see types.yaml).
-SCAM_TYPE_PARENTS = _load_parents()
+SCAM_TYPES: dict[str, str] = {str(t["id"]): str(t["label"]) for t in _TYPES}
+#: every accepted spelling (id, label, alias) → id.
+SCAM_TYPE_ALIASES: dict[str, str] = {
+    str(name): str(t["id"]) for t in _TYPES for name in [t["id"], t["label"], *(t.get("aliases") or [])]
+}
+#: id → the words that name the type's subject (they pick the primary type among several).
+SCAM_TYPE_CUES: dict[str, tuple[str, ...]] = {str(t["id"]): tuple(str(c) for c in t.get("cues") or []) for t in _TYPES}
+#: id → the broader type it was split from (older corpora labeled with the parent still count).
+SCAM_TYPE_PARENTS: dict[str, str] = {str(t["id"]): str(t["parent"]) for t in _TYPES if t.get("parent")}
 
 LOOKUP_STATUSES = ("official", "reported", "lookalike", "unknown", "invalid")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.model import SCAM_TYPES
+from bot.model import SCAM_TYPE_ALIASES, SCAM_TYPES
 from bot.pipeline.numbers import parse as parse_number
 from bot.store.schema import ACTIVE, PENDING, RETIRED
 
@@ -15,8 +15,8 @@ MAX_PATTERN_CHARS = 2000
 #: Longest note kept on a script or number.
 MAX_NOTE_CHARS = 500
 STATUS_LABELS = {ACTIVE: "有效", PENDING: "待定", RETIRED: "停用"}
-#: The accepted spellings of a scam type (its key or its Chinese label) → its key.
-TYPE_ALIASES = {**{k: k for k in SCAM_TYPES}, **{v: k for k, v in SCAM_TYPES.items()}}
+#: The accepted spellings of a scam type (its key, its Chinese label, or an alias in types.yaml) → its key.
+TYPE_ALIASES = SCAM_TYPE_ALIASES
 
 
 class AdminError(ValueError):
