@@ -55,9 +55,17 @@ def test_check_text_shows_badge_evidence_notice_and_advice(db) -> None:
     assert p.returncode == 0, p.stderr
     text = out(p)
     assert text.startswith(("🔴 高风险", "🟠 中风险"))
-    assert "【" in text and "】" in text  # evidence highlighted in the user's own text
-    assert "官方风险提示" in text and "建议" in text
+    short, _, details = text.partition("\n\n")  # the short answer, a blank line, the details
+    assert "👉 " in short and len(short) <= 300
+    assert "«" in details and "»" in details  # evidence marked in the user's own text, never with 【】
+    assert "官方风险提示" in details and "更多建议" in details
     assert "Traceback" not in p.stderr and p.stderr == ""
+
+
+def test_check_short_prints_only_the_short_answer(db) -> None:
+    full, short = out(run(db, "check", SCAM)), out(run(db, "check", "--short", SCAM))
+    assert full.startswith(short.rstrip("\n")) and len(short) <= 300
+    assert "官方风险提示" not in short and "👉 " in short
 
 
 def test_check_json_has_the_contract_fields(db) -> None:

@@ -52,7 +52,10 @@ def test_forwarded_scam_sms_gets_badge_evidence_notice_advice_and_buttons(tg_bot
     assert scam_badge(reply.plain), reply.plain[:80]
     assert reply.parse_mode == "HTML"
     assert "<u><b>" in reply.text  # the matched phrases, highlighted in the user's own text
-    assert "官方风险提示" in reply.plain and "建议" in reply.plain
+    # the short answer first; the details (reasons, notice, advice) folded in an expandable quote
+    head, _, folded = reply.text.partition("<blockquote expandable>")
+    assert folded.endswith("</blockquote>") and "👉" in head and "官方风险提示" not in head
+    assert "官方风险提示" in folded and "更多建议" in folded
     assert "95519" not in reply.plain or "中国人寿" in reply.plain
     assert len(reply.text) <= 4096
     # one reply only, and the feedback buttons carry the check's id, not text
