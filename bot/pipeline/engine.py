@@ -184,7 +184,8 @@ class Engine:
         matches = index.search(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
         v = self.scorer.verdict(v, norm.text, ex, lookups, fired, matches)
         if v.risk != "none":
-            v.highlights = self.segmenter.widen(evidence_spans(v), v.text)
+            v.highlights = [_trim(v.text, a, b) for a, b in
+                            self.segmenter.widen(evidence_spans(v), word_bounds(norm, tokens), len(v.text))]
         return v
 
     def scam_probability(self, text: str) -> float | None:
@@ -297,3 +298,24 @@ def evidence_spans(v: Verdict) -> set[tuple[int, int]]:
     spans = {(e.start, e.end) for s in v.signals if s.weight > 0 for e in s.evidence if e.end > e.start}
     spans |= {(e.start, e.end) for m in v.matches for e in m.evidence if e.end > e.start}
     return spans
+
+
+def word_bounds(norm: Normalized, tokens: list[str]) -> list[int]:
+    """Where the words of the normalized text start, as offsets in the user's original text (through the
+    normalizer's map back), so highlights can be widened without segmenting again. Each word ends where
+    the next begins: a rewritten stretch (国家安全账户 → 安全账户) then still ends where the original does."""
+    bounds, pos = [0], 0
+    for t in tokens:
+        bounds.append(norm.span(pos, pos + 1)[0])
+        pos += len(t)
+    bounds.append(len(norm.original))
+    return sorted(set(bounds))
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    """A highlight without the spaces or line breaks at its edges."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b

@@ -44,17 +44,15 @@ class Segmenter:
     def cut(self, text: str) -> list[str]:
         return self.tok.lcut(text, HMM=False)
 
-    def widen(self, spans: Iterable[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-        """Spans of ``text`` grown to whole words and merged, so a highlight never cuts a word
-        (【国家安全账】户 becomes 国家安全账户)."""
-        bounds, pos = [0], 0
-        for t in self.tok.lcut(text, HMM=False):
-            pos += len(t)
-            bounds.append(pos)
+    @staticmethod
+    def widen(spans: Iterable[tuple[int, int]], bounds: list[int], length: int) -> list[tuple[int, int]]:
+        """Spans grown to the nearest word ``bounds`` (offsets where words start or end in the text of
+        ``length`` characters) and merged, so a highlight never cuts a word (【国家安全账】户 becomes
+        国家安全账户). The bounds come from the segmentation the engine has already done."""
         out: list[list[int]] = []
         for a, b in sorted(spans):
             a = max((x for x in bounds if x <= a), default=0)
-            b = min((x for x in bounds if x >= b), default=len(text))
+            b = min((x for x in bounds if x >= b), default=length)
             if out and a <= out[-1][1]:
                 out[-1][1] = max(out[-1][1], b)
             else:
