@@ -172,10 +172,13 @@ class Classifier:
         contains a topic term (so an unrelated advert is never flagged on resemblance alone)."""
         return names_an_org or any(t in norm_text for t in self.topic)
 
-    def hit(self, norm_text: str, names_an_org: bool) -> SignalHit | None:
+    def hit(self, norm_text: str, names_an_org: bool, rules_fired: bool = True) -> SignalHit | None:
         """The model's points as a signal, or None. Points for a scam only on topic; the deduction for a
         text that reads legitimate (a warning, a news story, a genuine notice) applies everywhere, as
-        rules fire on such texts about 医保, parcels and bills too."""
+        rules fire on such texts about 医保, parcels and bills too. Off topic with no rule fired
+        (``rules_fired`` False) there is nothing to add to or take from, so the model is not run."""
+        if not rules_fired and not self.on_topic(norm_text, names_an_org):
+            return None
         pts = self.points(self.probability(norm_text))
         s = self.settings
         if pts > 0 and self.on_topic(norm_text, names_an_org):

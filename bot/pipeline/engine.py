@@ -174,7 +174,8 @@ class Engine:
         ex, lookups, features = self._evidence(b, norm)
         fired = self.signals.evaluate(norm, features)
         if self.classifier is not None and second_opinion:
-            hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")))
+            hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")),
+                                      rules_fired=any(s.weight > 0 for s in fired))
             if hit is not None:
                 fired.append(hit)
         tokens = self.segmenter.cut(norm.text)

@@ -307,10 +307,6 @@ def negated_from(text: str) -> list[bool]:
     return out
 
 
-def _lookup(term: str, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> list[Span]:
-    return features.get(term[1:], []) if term.startswith("@") else hits.get(term, [])
-
-
 def _compiled_groups(rule: Rule) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """Each group as (literal terms, feature names), built once per rule: a rule's groups hold dozens of
     terms while a message hits a handful, so the lookup walks whichever side is smaller."""
@@ -338,6 +334,23 @@ def _group_spans(group: tuple[tuple[str, ...], tuple[str, ...]], hits: dict[str,
     return spans
 
 
+def _blocked(rule: Rule, hits: dict[str, list[Span]], features: dict[str, list[Span]]) -> bool:
+    """Whether one of the rule's ``unless`` terms or features occurs: one set intersection from the
+    smaller side (a message hits a handful of terms; a descriptive rule lists a hundred), not a lookup
+    per term."""
+    compiled = rule.__dict__.get("_unless")
+    if compiled is None:
+        terms = frozenset(t for t in rule.unless if not t.startswith("@"))
+        feats = tuple(dict.fromkeys(t[1:] for t in rule.unless if t.startswith("@")))
+        compiled = rule.__dict__["_unless"] = (terms, feats)
+    terms, feats = compiled
+    if any(features.get(f) for f in feats):
+        return True
+    if len(hits) < len(terms):
+        return any(sp and t in terms for t, sp in hits.items())
+    return any(hits.get(t) for t in terms)
+
+
 _SETS: dict[tuple[str, ...], frozenset[str]] = {}
 
 
@@ -357,9 +370,8 @@ def _fire(
     """The spans that make ``rule`` fire, or None. ``unless`` terms are looked up in ``all_hits``."""
     if not rule.groups:
         return None
-    for t in rule.unless:
-        if _lookup(t, hits if all_hits is None else all_hits, features):
-            return None
+    if _blocked(rule, hits if all_hits is None else all_hits, features):
+        return None
     group_spans: list[list[Span]] = []
     for g in _compiled_groups(rule):
         spans = _group_spans(g, hits, features)
