@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,22 @@ class Rule:
     examples_fire: list[str] = field(default_factory=list)
     examples_no_fire: list[str] = field(default_factory=list)
     context: bool = False  # a context (an @feature), not a scoring signal
+
+    @cached_property
+    def compiled_groups(self) -> list[tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]]:
+        """Each group as (literal terms, the same as a set, feature names), built once: a rule's groups
+        hold dozens of terms while a message hits a handful, so the lookup walks whichever side is smaller."""
+        out = []
+        for g in self.groups:
+            terms = tuple(dict.fromkeys(t for t in g if not t.startswith("@")))
+            out.append((terms, frozenset(terms), tuple(dict.fromkeys(t[1:] for t in g if t.startswith("@")))))
+        return out
+
+    @cached_property
+    def compiled_unless(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The ``unless`` list as (literal terms, feature names), built once."""
+        return (frozenset(t for t in self.unless if not t.startswith("@")),
+                tuple(dict.fromkeys(t[1:] for t in self.unless if t.startswith("@"))))
 
 
 #: The rules folder: one file per scam type, plus ``contexts.yaml``, ``classes.yaml`` and ``order.yaml``.
@@ -307,25 +324,10 @@ def negated_from(text: str) -> list[bool]:
     return out
 
 
-def _compiled_groups(rule: Rule) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Each group as (literal terms, feature names), built once per rule: a rule's groups hold dozens of
-    terms while a message hits a handful, so the lookup walks whichever side is smaller."""
-    cached = rule.__dict__.get("_compiled")
-    if cached is None:
-        cached = []
-        for g in rule.groups:
-            terms = tuple(dict.fromkeys(t for t in g if not t.startswith("@")))
-            feats = tuple(dict.fromkeys(t[1:] for t in g if t.startswith("@")))
-            cached.append((terms, feats))
-        rule.__dict__["_compiled"] = cached
-    return cached
-
-
-def _group_spans(group: tuple[tuple[str, ...], tuple[str, ...]], hits: dict[str, list[Span]],
+def _group_spans(group: tuple[tuple[str, ...], frozenset[str], tuple[str, ...]], hits: dict[str, list[Span]],
                  features: dict[str, list[Span]]) -> list[Span]:
-    terms, feats = group
+    terms, tset, feats = group
     if len(hits) < len(terms):
-        tset = _as_set(terms)
         spans = [s for t, sp in hits.items() if t in tset for s in sp]
     else:
         spans = [s for t in terms for s in hits.get(t, ())]
@@ -338,27 +340,12 @@ def _blocked(rule: Rule, hits: dict[str, list[Span]], features: dict[str, list[S
     """Whether one of the rule's ``unless`` terms or features occurs: one set intersection from the
     smaller side (a message hits a handful of terms; a descriptive rule lists a hundred), not a lookup
     per term."""
-    compiled = rule.__dict__.get("_unless")
-    if compiled is None:
-        terms = frozenset(t for t in rule.unless if not t.startswith("@"))
-        feats = tuple(dict.fromkeys(t[1:] for t in rule.unless if t.startswith("@")))
-        compiled = rule.__dict__["_unless"] = (terms, feats)
-    terms, feats = compiled
+    terms, feats = rule.compiled_unless
     if any(features.get(f) for f in feats):
         return True
     if len(hits) < len(terms):
         return any(sp and t in terms for t, sp in hits.items())
     return any(hits.get(t) for t in terms)
-
-
-_SETS: dict[tuple[str, ...], frozenset[str]] = {}
-
-
-def _as_set(terms: tuple[str, ...]) -> frozenset[str]:
-    s = _SETS.get(terms)
-    if s is None:
-        s = _SETS[terms] = frozenset(terms)
-    return s
 
 
 def _fire(
@@ -373,7 +360,7 @@ def _fire(
     if _blocked(rule, hits if all_hits is None else all_hits, features):
         return None
     group_spans: list[list[Span]] = []
-    for g in _compiled_groups(rule):
+    for g in rule.compiled_groups:
         spans = _group_spans(g, hits, features)
         if not spans:
             return None
