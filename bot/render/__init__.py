@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -106,11 +107,28 @@ def _highlight(v: Verdict, mark: tuple[str, str], esc) -> str:
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")
 
 
+#: Advice items shown in the short answer after the first action (a scam only); the rest are folded away.
+SHORT_EXTRAS = 2
+
+
+def _advice_parts(v: Verdict) -> tuple[list[str], list[str]]:
+    """The advice after the first action: what the short answer shows, and what the details show."""
+    after = [a for a in v.advice if a != v.action]
+    n = SHORT_EXTRAS if v.is_scam else 0
+    return after[:n], after[n:]
+
+
+def _escapes(html_mode: bool) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """(escape, bold) for HTML, or two identities for plain text."""
+    if html_mode:
+        return html.escape, lambda s: f"<b>{html.escape(s)}</b>"
+    return (lambda s: s), (lambda s: s)
+
+
 def short_lines(v: Verdict, html_mode: bool) -> list[str]:
     """The short answer: the badge, one sentence on what this is, the one thing to do (and at most two
     more items). What a person on a phone reads first; at most ~300 characters."""
-    esc = html.escape if html_mode else (lambda s: s)
-    b = (lambda s: f"<b>{esc(s)}</b>") if html_mode else esc
+    esc, b = _escapes(html_mode)
     out = [b(BADGES[v.risk])]
     if v.empty:
         out.append("没有收到可分析的文字。请把可疑短信的文字、或对方电话里说的话转发/粘贴给我。")
@@ -119,9 +137,7 @@ def short_lines(v: Verdict, html_mode: bool) -> list[str]:
         out.append(esc(v.summary))
     if v.action:
         out.append("👉 " + b(v.action))
-    if v.is_scam:
-        for extra in [a for a in v.advice if a != v.action][:2]:
-            out.append("• " + esc(extra))
+    out.extend("• " + esc(extra) for extra in _advice_parts(v)[0])
     if v.truncated:
         out.append(esc("（消息过长，只分析了前面的部分。）"))
     return out
@@ -130,8 +146,7 @@ def short_lines(v: Verdict, html_mode: bool) -> list[str]:
 def detail_lines(v: Verdict, html_mode: bool) -> list[str]:
     """Everything after the short answer: why (the rules and the user's own words), the numbers, the
     official notices and the further advice. Folded away in Telegram."""
-    esc = html.escape if html_mode else (lambda s: s)
-    b = (lambda s: f"<b>{esc(s)}</b>") if html_mode else esc
+    esc, b = _escapes(html_mode)
     out: list[str] = []
     if v.empty:
         return out
@@ -155,7 +170,7 @@ def detail_lines(v: Verdict, html_mode: bool) -> list[str]:
             title = f'<a href="{esc(n.url)}">{esc(n.title)}</a>' if html_mode and n.url else esc(n.title)
             meta = "，".join(x for x in (n.issuer, n.date) if x)
             out.append(f"• {title}（{esc(meta)}）" + ("" if html_mode or not n.url else f" {n.url}"))
-    rest = [a for a in v.advice if a != v.action][2 if v.is_scam else 0:]
+    rest = _advice_parts(v)[1]
     if rest:
         out.append(b("更多建议："))
         out.extend("• " + esc(a) for a in rest)
@@ -252,7 +267,7 @@ def with_note(body: str, line: str, limit: int | None) -> str:
 
 
 def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
-    esc = html.escape if html_mode else (lambda s: s)
+    esc = _escapes(html_mode)[0]
     num = esc(lk.normalized or lk.input)
     if lk.status == "official":
         who = lk.insurer or ""
@@ -270,7 +285,7 @@ def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
 
 
 def _lookup_lines(lk: Lookup, html_mode: bool) -> list[str]:
-    esc = html.escape if html_mode else (lambda s: s)
+    esc = _escapes(html_mode)[0]
     out = [lookup_line(lk, html_mode)]
     if lk.status == "official":
         if lk.org_kind == "regulator":
