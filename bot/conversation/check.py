@@ -55,13 +55,6 @@ def verdict_reply(v: Verdict, limit: int | None = None, region: str = "") -> Rep
                  verdict=v)
 
 
-def is_smalltalk(engine: Engine, text: str) -> bool:
-    """A greeting, a thanks, "who are you", or nothing but emoji and punctuation: not a question about
-    a scam (knowledge/smalltalk.yaml)."""
-    key = "".join(c for c in text.lower() if c.isalnum())
-    return not key or key in engine.knowledge.smalltalk
-
-
 def smalltalk_reply(engine: Engine) -> Reply:
     """What to send instead: a short hint, no verdict, no buttons, nothing recorded."""
     return plain(engine.knowledge.smalltalk_hint or texts.SMALLTALK_HINT)
@@ -80,7 +73,7 @@ def check_text(engine: Engine, text: str, caller: Caller = Caller(), *, report: 
     verdict is also recorded (see :func:`record_reply`)."""
     if looks_like_number(text):
         return lookup_reply(engine.lookup(text))
-    if is_smalltalk(engine, text):
+    if engine.knowledge.is_smalltalk(text):  # not a question about a scam
         return smalltalk_reply(engine)
     reply = verdict_reply(engine.analyze(text), caller.limit, caller.region)
     if caller.face:

@@ -59,6 +59,11 @@ class Notice:
     link: str = ""
 
 
+def talk_key(text: str) -> str:
+    """A message reduced to its letters and digits, lowercase: how smalltalk phrases are compared."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
 def _digits(s: Any) -> str:
     return "".join(c for c in str(s) if c.isdigit())
 
@@ -87,7 +92,7 @@ class Knowledge:
         notices = [_notice(n) for n in (_load_yaml(directory / "notices.yaml").get("notices") or [])]
         advice = _load_yaml(directory / "advice.yaml")
         talk = _load_yaml(directory / "smalltalk.yaml")
-        phrases = frozenset("".join(c for c in str(p).lower() if c.isalnum()) for p in talk.get("phrases") or [])
+        phrases = frozenset(talk_key(str(p)) for p in talk.get("phrases") or [])
         return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"), phrases, str(talk.get("hint") or ""))
 
     def __post_init__(self) -> None:
@@ -98,6 +103,11 @@ class Knowledge:
                 self.official_numbers.setdefault(n.number, n)
         self.domains: dict[str, Organization] = {d.lower(): o for o in self.organizations for d in o.domains}
         self.notices_by_id = {n.id: n for n in self.notices}
+
+    def is_smalltalk(self, text: str) -> bool:
+        """A greeting, a thanks, "who are you", or nothing but emoji and punctuation (smalltalk.yaml)."""
+        key = talk_key(text)
+        return not key or key in self.smalltalk
 
     def insurers(self) -> list[Organization]:
         return [o for o in self.organizations if o.kind == "insurer"]
