@@ -32,9 +32,13 @@ class Scorer:
 
     def __init__(self, knowledge: Knowledge):
         self.knowledge = knowledge
-        action = knowledge.advice.get("action") or {}
-        self.stages = [(str(st["id"]), _patterns(st.get("when")), st) for st in action.get("stages") or []]
-        self.channels = [(str(c["id"]), _patterns(c.get("when"))) for c in action.get("channels") or []]
+        self.action = knowledge.advice.get("action") or {}
+        self.summaries = knowledge.advice.get("summary") or {}
+        stages = self.action.get("stages") or []
+        self.stages = [(str(st["id"]), _patterns(st.get("when"))) for st in stages]
+        #: a stage's own steps: ``first`` (the action) and ``more`` (the next lines of advice)
+        self.stage_steps = {str(st["id"]): st for st in stages}
+        self.channels = [(str(c["id"]), _patterns(c.get("when"))) for c in self.action.get("channels") or []]
         regions = (knowledge.regions or {}).get("regions") or {}
         self.region_cues = {r: [str(c).lower() for c in d.get("cues") or []] for r, d in regions.items()}
 
@@ -78,19 +82,11 @@ class Scorer:
 
     def channel(self, text: str, ex: Extracted) -> str:
         """How the message came: the user describing a call, an SMS, an ad, or a chat message."""
-        low = text.lower()
-        for cid, pats in self.channels:
-            if any(p.search(low) for p in pats):
-                return cid
-        return "sms" if ex.urls else "chat"
+        return _first_match(self.channels, text) or ("sms" if ex.urls else "chat")
 
     def stage(self, text: str) -> str:
         """What the user says already happened; "contacted" when nothing more."""
-        low = text.lower()
-        for sid, pats, _ in self.stages:
-            if any(p.search(low) for p in pats):
-                return sid
-        return "contacted"
+        return _first_match(self.stages, text) or "contacted"
 
     def region(self, text: str) -> str:
         """TW or HK for a Traditional message with that region's words; "" when none."""
@@ -109,7 +105,7 @@ class Scorer:
 
     def summary(self, v: Verdict, orgs: list[Organization], genuine: Lookup | None) -> str:
         """One plain sentence: what this is, and who is impersonated."""
-        cfg = self.knowledge.advice.get("summary") or {}
+        cfg = self.summaries
         if genuine is not None:
             return str(cfg.get("official_genuine", "")).format(number=genuine.normalized, org=genuine.insurer or "")
         if v.risk in ("none", "low"):
@@ -122,7 +118,7 @@ class Scorer:
 
     def hotline(self, v: Verdict, orgs: list[Organization]) -> str:
         """Call the named insurer's own hotline (or the one printed on the policy)."""
-        action = self.knowledge.advice.get("action") or {}
+        action = self.action
         for o in orgs:
             h = o.hotline()
             if o.kind == "insurer" and h:
@@ -132,12 +128,12 @@ class Scorer:
 
     def first_action(self, v: Verdict, orgs: list[Organization], genuine: Lookup | None) -> str:
         """The one thing to do now: by what already happened, else by how the message came."""
-        action = self.knowledge.advice.get("action") or {}
+        action = self.action
         if genuine is not None:
             return str(action.get("official_genuine", "")).format(org=genuine.insurer or "", number=genuine.normalized)
         if v.risk == "none":
             return ""
-        stage = next((st for sid, _, st in self.stages if sid == v.stage), None)
+        stage = self.stage_steps.get(v.stage)
         if stage is not None and v.risk in ("high", "medium"):
             return str(stage.get("first", ""))
         if v.risk == "low":
@@ -154,7 +150,7 @@ class Scorer:
         primary type's own advice (and a secondary type's first line), then the general lines."""
         adv = self.knowledge.advice
         lines = [v.action]
-        stage = next((st for sid, _, st in self.stages if sid == v.stage), None)
+        stage = self.stage_steps.get(v.stage)
         if stage is not None:
             lines.extend(str(x) for x in stage.get("more") or [])
         by_type = adv.get("by_type") or {}
@@ -182,6 +178,12 @@ class Scorer:
 
 def _patterns(items: list[str] | None) -> list[re.Pattern[str]]:
     return [re.compile(str(p)) for p in items or []]
+
+
+def _first_match(rules: list[tuple[str, list[re.Pattern[str]]]], text: str) -> str:
+    """The id of the first (id, patterns) whose patterns match the lowercased text; "" when none."""
+    low = text.lower()
+    return next((rid for rid, pats in rules if any(p.search(low) for p in pats)), "")
 
 
 def answer_types(matches: list[Match], fired: list[SignalHit], lookups: list[Lookup], text: str = "") -> list[str]:
