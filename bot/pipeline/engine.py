@@ -7,6 +7,7 @@ number registry's primary-key reads.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import hashlib
@@ -185,8 +186,7 @@ class Engine:
         matches = index.search(norm, self.segmenter.terms(tokens), floor=MATCH_FLOOR)
         v = self.scorer.verdict(v, norm.text, ex, lookups, fired, matches)
         if v.risk != "none":
-            v.highlights = [_trim(v.text, a, b) for a, b in
-                            self.segmenter.widen(evidence_spans(v), word_bounds(norm, tokens), len(v.text))]
+            v.highlights = highlights(v, norm, tokens)
         return v
 
     def scam_probability(self, text: str) -> float | None:
@@ -292,6 +292,24 @@ def _load_parts(folder: Path | None):
 
 def _save_parts(folder: Path | None, parts) -> None:
     cache.save(folder, "engine-parts", _parts_key(), parts)
+
+
+def highlights(v: Verdict, norm: Normalized, tokens: list[str]) -> list[tuple[int, int]]:
+    """Where to mark the user's text: the evidence (the positive rules' and matched scripts' spans) grown
+    to whole words and merged, so a mark never cuts a word (【国家安全账】户 becomes 国家安全账户), without
+    spaces at its edges. The words are the segmentation already done, mapped back to the original text."""
+    bounds = word_bounds(norm, tokens)
+    out: list[list[int]] = []
+    for a, b in sorted(evidence_spans(v)):
+        i = bisect.bisect_right(bounds, a)
+        a = bounds[i - 1] if i else 0
+        j = bisect.bisect_left(bounds, b)
+        b = bounds[j] if j < len(bounds) else len(v.text)
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [_trim(v.text, a, b) for a, b in out]
 
 
 def evidence_spans(v: Verdict) -> set[tuple[int, int]]:

@@ -7,7 +7,6 @@ has one, so it survives temp-folder clean-ups), so start-up costs one cache read
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,23 +43,6 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         return self.tok.lcut(text, HMM=False)
-
-    @staticmethod
-    def widen(spans: Iterable[tuple[int, int]], bounds: list[int], length: int) -> list[tuple[int, int]]:
-        """Spans grown to the nearest word ``bounds`` (sorted offsets where words start, in the text of
-        ``length`` characters) and merged, so a highlight never cuts a word (【国家安全账】户 becomes
-        国家安全账户). The bounds come from the segmentation the engine has already done."""
-        out: list[list[int]] = []
-        for a, b in sorted(spans):
-            i = bisect.bisect_right(bounds, a)
-            a = bounds[i - 1] if i else 0
-            j = bisect.bisect_left(bounds, b)
-            b = bounds[j] if j < len(bounds) else length
-            if out and a <= out[-1][1]:
-                out[-1][1] = max(out[-1][1], b)
-            else:
-                out.append([a, b])
-        return [(a, b) for a, b in out]
 
     def terms(self, tokens: Iterable[str]) -> list[str]:
         """Content words: two characters or more, not stopwords, not pure digits or punctuation."""
