@@ -74,7 +74,9 @@ def evaluate(engine: Engine, rows: Iterable[dict[str, Any]], errors: int = 0,
     """Precision, recall and false-positive rate over labeled rows, overall and per slice (hard rows,
     each scam type, tags; with ``by``: each source site and/or script, Simplified or Traditional); for
     scam rows caught, how often the answer's primary type is the row's type, the confusions, and the
-    longest short answer."""
+    longest short answer. ``mode`` is one of :data:`MODES`."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
     by = set(by)
     tally: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
     misses: list[dict[str, Any]] = []

@@ -266,3 +266,16 @@ def test_each_command_help_lists_its_options(db, command) -> None:
     for n in ALL_COMMANDS])
 def test_every_command_is_in_the_readme(name: str) -> None:
     assert re.search(rf"run\.py {re.escape(name)}(?![\w-])", README), f"`python run.py {name}` is not in README.md"
+
+
+def test_eval_modes_are_the_evaluators_and_an_unknown_one_is_refused(engine) -> None:
+    """The CLI lists the modes itself (so --help does not import the engine); they must stay the
+    evaluator's."""
+    from bot.admin.evaluate import MODES, evaluate
+    from bot.faces.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    mode = next(a for a in sub.choices["eval"]._actions if a.dest == "mode")
+    assert tuple(mode.choices) == MODES
+    with pytest.raises(ValueError, match="unknown mode"):
+        evaluate(engine, [], mode="both-ish")
