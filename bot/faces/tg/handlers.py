@@ -182,7 +182,6 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     started = time.perf_counter()
     text = msg.text or msg.caption or ""
     reply = await services(context).run(conversation.check_message, text, face="telegram",
-                                        traditional=wants_traditional(update.effective_user),
                                         region=region_of(update.effective_user), limit=REPLY_LIMIT)
     _log_check(update, reply, started)
     # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
@@ -221,19 +220,19 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     target = msg.reply_to_message
     args = " ".join(context.args or [])
-    trad = wants_traditional(update.effective_user)
+    region = region_of(update.effective_user)
     if target is not None and not args:
         text = target.text or target.caption or ""
         if not text.strip():
             await msg.reply_text("被回复的消息里没有文字，我只能检查文字。")
             return
-        reply = await svc.run(conversation.check_message, text, face=face_of(update), traditional=trad,
-                              region=region_of(update.effective_user), limit=REPLY_LIMIT)
+        reply = await svc.run(conversation.check_message, text, face=face_of(update), region=region,
+                              limit=REPLY_LIMIT)
         reply_to = target.message_id
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=update.effective_user.id
-                              if update.effective_user else "?", is_admin=False, face=face_of(update), traditional=trad,
-                              region=region_of(update.effective_user), limit=REPLY_LIMIT)
+                              if update.effective_user else "?", is_admin=False, face=face_of(update), region=region,
+                              limit=REPLY_LIMIT)
         reply_to = msg.message_id  # (🚩 举报 reads "/check TEXT" from here if pressed)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=reply_to)
@@ -255,7 +254,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if refused:
         log_refusal(update, refused)
     reply = await svc.run(conversation.respond, text, user_id=user.id, is_admin=admin, face=face_of(update),
-                          traditional=wants_traditional(user), region=region_of(user), limit=REPLY_LIMIT)
+                          region=region_of(user), limit=REPLY_LIMIT)
     _log_check(update, reply, started)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
@@ -284,17 +283,17 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     target = msg.reply_to_message
-    trad = wants_traditional(user)
+    region = region_of(user)
     if target is not None and not context.args:
         if target.from_user is not None and target.from_user.id == context.bot.id:
             reply = conversation.plain(REPLY_TO_BOT, "error")
         else:
             reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id)
-        if trad:
-            reply = conversation.traditional_reply(reply)
+        if region:
+            reply = conversation.traditional_reply(reply, region)
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
-                              face=face_of(update), traditional=trad, region=region_of(update.effective_user),
+                              face=face_of(update), region=region,
                               limit=REPLY_LIMIT)
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
@@ -313,8 +312,9 @@ async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     with contextlib.suppress(KeyError):
         context.application.drop_user_data(user.id)
     log.info("update %s: forgetme done (%s items)", update.update_id, reply.data.get("deleted"))
-    if wants_traditional(user):
-        reply = conversation.traditional_reply(reply)
+    region = region_of(user)
+    if region:
+        reply = conversation.traditional_reply(reply, region)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
 

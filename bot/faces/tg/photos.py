@@ -170,22 +170,21 @@ async def check_image(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
     finally:
         _pending -= 1
 
-    trad = handlers.wants_traditional(update.effective_user)
+    region = handlers.region_of(update.effective_user)
     face = handlers.face_of(update)
     svc = services(context)
     if not res.ok:
         log.info("update %s: image not readable (%.1f s)", update.update_id, time.perf_counter() - started)
         poor = POOR.format(reason=res.reason)
         if not caption.strip():
-            await say(render.to_traditional(poor) if trad else poor)
+            await say(render.to_traditional(poor, region) if region else poor)
             return
         # the picture can't be read, but the caption can: check that, and say what happened
         text, note = caption, CAPTION_ONLY
     else:
         text = res.text if not caption.strip() else res.text + "\n" + caption
         note = read_note(res.confidence, res.text)
-    reply = await svc.run(conversation.check_screenshot, text, note, face=face, traditional=trad,
-                          region=handlers.region_of(update.effective_user),
+    reply = await svc.run(conversation.check_screenshot, text, note, face=face, region=region,
                           limit=handlers.REPLY_LIMIT)
     log.info("update %s: screenshot %dx%d, %d lines, confidence %.2f → %s (%.1f s)", update.update_id,
              res.width, res.height, res.lines, res.confidence,
