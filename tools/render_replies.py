@@ -50,18 +50,13 @@ a {{ color:#168acd; text-decoration:none; }}
 <div class="bubble me">{sent}</div><div class="bubble bot">{reply}</div></div></body></html>"""
 
 
-def reply_html(text: str, face: str) -> str:
+def reply_html(engine, text: str, face: str) -> str:
     """The HTML the bot sends for ``text`` in a private chat or a group."""
     from bot import conversation
-    from bot.config import Settings, open_engine
 
-    engine = open_engine(Settings.from_env({"BOT_DB_PATH": str(Path(tempfile.gettempdir()) / "pg-shots.db")}))
-    try:
-        if face == "group":
-            return conversation.group_warning(engine.analyze(text)).html
-        return conversation.respond(engine, text).html
-    finally:
-        engine.close()
+    if face == "group":
+        return conversation.group_warning(engine.analyze(text)).html
+    return conversation.respond(engine, text).html
 
 
 def shoot(chromium: str, page: str, out: Path) -> None:
@@ -81,14 +76,20 @@ def main(argv: list[str] | None = None) -> int:
     if not chromium:
         print("Chromium not found (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
         return 2
+    from bot.config import Settings, open_engine
+
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, text, face in EXAMPLES:
-        body = reply_html(text, face)
-        for state in ("folded", "open"):
-            shown = body.replace("<blockquote expandable>", f'<blockquote class="{state}">')
-            shoot(chromium, PAGE.format(sent=html.escape(text), reply=shown), out / f"{name}-{state}.png")
-        print(out / f"{name}-folded.png")
+    engine = open_engine(Settings.from_env({"BOT_DB_PATH": str(Path(tempfile.gettempdir()) / "pg-shots.db")}))
+    try:
+        for name, text, face in EXAMPLES:
+            body = reply_html(engine, text, face)
+            for state in ("folded", "open"):
+                shown = body.replace("<blockquote expandable>", f'<blockquote class="{state}">')
+                shoot(chromium, PAGE.format(sent=html.escape(text), reply=shown), out / f"{name}-{state}.png")
+            print(out / f"{name}-folded.png")
+    finally:
+        engine.close()
     return 0
 
 
