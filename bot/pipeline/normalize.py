@@ -145,13 +145,23 @@ def _drop_separators(text: str, idx: list[int]) -> tuple[str, list[int]]:
                 i += 1
     if not drops:
         return text, idx
+    return _splice(text, idx, [(a, b, "") for a, b in drops])
+
+
+def _splice(text: str, idx: list[int], edits: list[tuple[int, int, str]]) -> tuple[str, list[int]]:
+    """``text`` with each (start, end, replacement) applied (sorted, not overlapping), and the map back to
+    the original text kept: a replacement's characters are spread over the span they replace, so
+    highlights cover what the user wrote; a deletion ("" ) leaves nothing behind."""
     out: list[str] = []
     out_idx: list[int] = []
     pos = 0
-    for a, b in drops:
-        out.append(text[pos:a])
-        out_idx.extend(idx[pos:a])
-        pos = b
+    for s, e, repl in edits:
+        out.append(text[pos:s])
+        out_idx.extend(idx[pos:s])
+        src = idx[s:e]
+        out.append(repl)
+        out_idx.extend(src[min(len(src) - 1, k * len(src) // max(1, len(repl)))] for k in range(len(repl)))
+        pos = e
     out.append(text[pos:])
     out_idx.extend(idx[pos:])
     return "".join(out), out_idx
@@ -165,13 +175,8 @@ _INNER_DOT = re.compile(r"(?<=[\u3400-\u4dbf\u4e00-\u9fff])\.+(?=[\u3400-\u4dbf\
 def _drop_inner_dots(text: str, idx: list[int]) -> tuple[str, list[int]]:
     if "." not in text:
         return text, idx
-    keep = [True] * len(text)
-    for m in _INNER_DOT.finditer(text):
-        for i in range(*m.span()):
-            keep[i] = False
-    if all(keep):
-        return text, idx
-    return "".join(c for c, k in zip(text, keep, strict=True) if k), [i for i, k in zip(idx, keep, strict=True) if k]
+    dots = [(m.start(), m.end(), "") for m in _INNER_DOT.finditer(text)]
+    return _splice(text, idx, dots) if dots else (text, idx)
 
 
 @lru_cache(maxsize=1)
@@ -263,22 +268,7 @@ class Rewriter:
         spans = self._matches(text)
         if not spans:
             return text, idx
-        out: list[str] = []
-        out_idx: list[int] = []
-        pos = 0
-        for s, e in spans:
-            out.append(text[pos:s])
-            out_idx.extend(idx[pos:s])
-            key = text[s:e]
-            repl = self.mapping.get(key, key)
-            src = idx[s:e]
-            out.append(repl)
-            # spread the replacement over the source span so highlights cover what the user wrote
-            out_idx.extend(src[min(len(src) - 1, k * len(src) // max(1, len(repl)))] for k in range(len(repl)))
-            pos = e
-        out.append(text[pos:])
-        out_idx.extend(idx[pos:])
-        return "".join(out), out_idx
+        return _splice(text, idx, [(s, e, self.mapping.get(text[s:e], text[s:e])) for s, e in spans])
 
 
 def _bounded(key: str) -> str:
