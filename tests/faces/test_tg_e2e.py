@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import sqlite3
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from conftest import TG_ADMIN_ID, TgRunningBot, tg_fresh_db
+from db_support import db_rows
 
 from bot import conversation
 from bot.faces.tg.handlers import SLOW_DOWN
@@ -24,14 +24,6 @@ LEGIT = "【中国人寿】尊敬的客户，您的保单将于下月到期，�
 NEW_SCRIPT = "恭喜您的保单被抽中参加周年庆回馈，可免费领取一台按摩椅，只需先支付三百八十元运费到我们的收款码即可包邮到家"
 NEW_VARIANT = "恭喜，您的保险单被抽中参与周年回馈活动，可以免费领一台按摩椅，仅需先付三百八十元运费到收款码就能包邮到家"
 CUSTOMER = 42
-
-
-def db_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def badge(text: str) -> str:

@@ -7,11 +7,10 @@ One bot for the module (tg_module_bot); every test uses its own user ids."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from pathlib import Path
 
 from conftest import TG_ADMIN_ID, TgRunningBot
+from db_support import db_rows as rows
 
 from bot.admin import reports
 from bot.faces.tg.throttle import Throttle
@@ -22,14 +21,6 @@ NEW_SCRIPT = "恭喜您的保单入选周年庆感恩名单，本周六上午请
 NEW_VARIANT = "恭喜，您的保险单入选周年感恩名单，这周六上午带上保单原件去市民广场三号帐篷签个到，现场领米面油，登记下一期养老规划"
 SCAM = ("【保单服务中心】尊敬的客户，您的保单收益过低，现可办理退保转入我司内部理财产品，年化10%保本保息，"
         "详询13912345678")
-
-
-def rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def answers_for(api, qid: str) -> str:
