@@ -33,6 +33,14 @@ def test_pinyin_and_homophones_map_to_the_keyword(norm: Normalizer) -> None:
     assert "理财" in norm("买li财产品").text
 
 
+@pytest.mark.parametrize("raw, kept", [
+    ("长期回收医保卡余额", "回收医保卡"),   # 回收|医保卡, not 收益 (收医 straddles two words)
+    ("车险脱保了记得续", "脱保"),           # 脱保 is a word of its own (coverage lapsed), not 退保
+])
+def test_homophones_that_straddle_words_are_not_rewritten(norm: Normalizer, raw: str, kept: str) -> None:
+    assert kept in norm(raw).text
+
+
 def test_separators_between_digits_and_words_are_kept(norm: Normalizer) -> None:
     # digits keep their spaces: phone numbers and amounts are extracted from the basic text anyway
     assert "5000 元" in norm("5000 元").text
