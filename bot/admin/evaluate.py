@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 
 
 def read_labeled(path: Path, label: str | None = None) -> Iterator[dict[str, Any]]:
-    """Rows {text, label, type?, tags?} from .jsonl, .csv (a text/content column) or plain text lines.
+    """Rows {text, label, type?, tags?} from .jsonl, .csv (a text/content column), .yaml (the
+    ``messages:`` of known_legit.yaml or the ``scripts:`` of a scripts file, each item's ``text``) or plain
+    text lines.
 
-    ``label`` forces every row's label (e.g. a file of fraud messages without a label column).
+    ``label`` forces every row's label (e.g. a file of fraud messages without a label column). A .yaml
+    file is read as data, never line by line (its comments and keys are not messages).
     """
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
@@ -41,11 +44,29 @@ def read_labeled(path: Path, label: str | None = None) -> Iterator[dict[str, Any
                 if str(row.get("is_fraud", "")).strip() in ("0", "1") and not label:
                     lab = "scam" if row["is_fraud"].strip() == "1" else "legit"
                 yield _fix({"text": text, "label": lab, "type": row.get("type")}, None)
+    elif suffix in (".yaml", ".yml"):
+        yield from _yaml_rows(path, label)
     else:
         with path.open(encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 if line.strip():
                     yield _fix({"text": line.rstrip("\n"), "label": label or "scam"}, None)
+
+
+def _yaml_rows(path: Path, label: str | None) -> Iterator[dict[str, Any]]:
+    """known_legit.yaml's messages (legitimate unless told) or a scripts file's scripts (scam, of its type)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name}: expected a mapping with messages: or scripts:")
+    if "messages" in data:
+        for m in data.get("messages") or []:
+            if isinstance(m, dict) and m.get("text"):
+                yield _fix({"text": str(m["text"]), "label": label or "legit"}, None)
+    for sc in data.get("scripts") or []:
+        if isinstance(sc, dict) and sc.get("text"):
+            yield _fix({"text": str(sc["text"]), "label": label or "scam", "type": data.get("type")}, None)
 
 
 def _fix(row: dict[str, Any], label: str | None) -> dict[str, Any]:
