@@ -230,6 +230,13 @@ def build(canonical: Callable[[str], str], cache_dir: Path | None = None,
     return Classifier(settings, weights, canonical, reference=(vectorizer, model))
 
 
+def _normalizer_inputs() -> list[Path]:
+    """The files that decide the canonical text the model is trained on (those that exist)."""
+    knowledge = Path(__file__).resolve().parents[2] / "knowledge"
+    paths = [Path(__file__).with_name("normalize.py"), knowledge / "normalization.yaml", knowledge / "homophones.yaml"]
+    return [p for p in paths if p.exists()]
+
+
 def _key(settings: ModelSettings, files: list[Path]) -> str:
     """Fingerprint of everything the fitted weights depend on, without importing scikit-learn."""
     from importlib import metadata
@@ -239,7 +246,8 @@ def _key(settings: ModelSettings, files: list[Path]) -> str:
     except metadata.PackageNotFoundError:
         version = "-"
     h = hashlib.sha256(f"v2|{version}|{settings.C}".encode())
-    for f in [*files, Path(__file__)]:
+    # the model learns from the NORMALIZED text: a change to the normalizer or its data retrains it too
+    for f in [*files, Path(__file__), *_normalizer_inputs()]:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:24]

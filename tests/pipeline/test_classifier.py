@@ -55,7 +55,7 @@ def test_only_messages_about_insurance_get_points(clf: Classifier) -> None:
 def test_the_deduction_applies_off_topic_too(clf: Classifier) -> None:
     """A news story or warning about a parcel or a bill (no insurance word) can still read legitimate: the
     rules fire on such texts, so the deduction is not gated by topic."""
-    news = CANON("警方提醒：近日多名市民接到自称快递客服的电话，称快递丢失要退款，随后被骗，请大家提高警惕。")
+    news = CANON("警方提醒：近日多名市民接到自称快递客服的电话，称快递丢失要赔偿，随后被骗，请大家提高警惕。")
     assert not clf.on_topic(news, names_an_org=False)
     assert clf.probability(news) < clf.settings.legit_threshold
     hit = clf.hit(news, names_an_org=False)
@@ -89,6 +89,21 @@ def test_the_fitted_model_is_cached(tmp_path: Path) -> None:
     assert second is not None and files[0].stat().st_mtime_ns == mtime
     text = CANON("保单贷款放款前需先交解冻金2000元")
     assert second.probability(text) == first.probability(text)
+
+
+def test_a_change_to_the_normalizer_data_retrains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model is fitted on normalized text, so the normalizer's data is part of the cache key."""
+    data = tmp_path / "normalization.yaml"
+    data.write_text("variants: {}\n", encoding="utf-8")
+    monkeypatch.setattr(classifier, "_normalizer_inputs", lambda: [data])
+    settings, files = ModelSettings(), [Path("tests/corpus/labeled.jsonl")]
+    before = classifier._key(settings, files)
+    data.write_text("variants: {退保: [解约]}\n", encoding="utf-8")
+    assert classifier._key(settings, files) != before
+
+
+def test_the_normalizer_inputs_are_the_normalizer_and_its_data() -> None:
+    assert {p.name for p in classifier._normalizer_inputs()} == {"normalize.py", "normalization.yaml", "homophones.yaml"}
 
 
 def test_no_training_data_or_zero_weight_means_no_model(tmp_path: Path) -> None:
