@@ -8,7 +8,7 @@ points for messages about insurance: up to ``weight`` when it is sure of a scam,
 (``legit_weight``) only when it is quite sure the text reads like the insurers' notices, warnings and
 agents' messages it was shown. It is silent on texts with nothing about insurance (adverts, chat).
 
-Training takes about two seconds; the fitted weights are pickled as plain Python next to the engine's
+Training takes about two seconds; the fitted weights are cached as JSON next to the engine's
 start-up cache, keyed by a hash of the training files and settings, so a restart neither retrains nor
 imports scikit-learn.
 """
@@ -118,6 +118,16 @@ class Weights:
     intercept: float
     sizes: tuple[int, int]
 
+    def to_json(self) -> dict[str, Any]:
+        """As plain JSON (the start-up cache; floats round-trip exactly)."""
+        return {"params": self.params, "intercept": self.intercept, "sizes": list(self.sizes)}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Weights:
+        params = {str(g): (float(p[0]), float(p[1])) for g, p in d["params"].items()}
+        lo, hi = d["sizes"]
+        return cls(params, float(d["intercept"]), (int(lo), int(hi)))
+
     @classmethod
     def of(cls, vectorizer: Any, model: Any) -> Weights:
         idf, coef = vectorizer.idf_, model.coef_[0]
@@ -207,9 +217,12 @@ def build(canonical: Callable[[str], str], cache_dir: Path | None = None,
         return None
     files = training_files(settings.training)
     key = _key(settings, files)
-    cached = cache.load(cache_dir, "classifier", key)
-    if isinstance(cached, Weights):
-        return Classifier(settings, cached, canonical)
+    cached = cache.load_json(cache_dir, "classifier", key)
+    if isinstance(cached, dict):
+        try:
+            return Classifier(settings, Weights.from_json(cached), canonical)
+        except (KeyError, TypeError, ValueError) as e:
+            log.warning("classifier cache unusable (%s): retraining", e)
     rows = [r for f in files for r in _rows(f)]
     if len({y for _, y in rows}) < 2:
         log.warning("classifier: no training data of both kinds; running without it")
@@ -226,7 +239,7 @@ def build(canonical: Callable[[str], str], cache_dir: Path | None = None,
     model = LogisticRegression(C=settings.C, max_iter=2000, class_weight="balanced")
     model.fit(x, [y for _, y in rows])
     weights = Weights.of(vectorizer, model)
-    cache.save(cache_dir, "classifier", key, weights)
+    cache.save_json(cache_dir, "classifier", key, weights.to_json())
     return Classifier(settings, weights, canonical, reference=(vectorizer, model))
 
 
@@ -245,7 +258,7 @@ def _key(settings: ModelSettings, files: list[Path]) -> str:
         version = metadata.version("scikit-learn")
     except metadata.PackageNotFoundError:
         version = "-"
-    h = hashlib.sha256(f"v2|{version}|{settings.C}".encode())
+    h = hashlib.sha256(f"v3|{version}|{settings.C}".encode())
     # the model learns from the NORMALIZED text: a change to the normalizer or its data retrains it too
     for f in [*files, Path(__file__), *_normalizer_inputs()]:
         h.update(f.name.encode())

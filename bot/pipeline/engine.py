@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import json
 import logging
@@ -26,9 +27,9 @@ from bot.pipeline import numbers as numbers_mod
 from bot.pipeline.extract import Extracted, OrgFinder, extract
 from bot.pipeline.knowledge import Knowledge
 from bot.pipeline.match import Script, ScriptIndex
-from bot.pipeline.normalize import Normalized, Normalizer, basic
+from bot.pipeline.normalize import Normalized, Normalizer, Rewriter, basic
 from bot.pipeline.rules.index import IndexedSignalSet
-from bot.pipeline.rules.signals import Span, load_rules, rule_files
+from bot.pipeline.rules.signals import Rule, Span, load_rules, rule_files
 from bot.pipeline.score import MATCH_FLOOR, Scorer
 from bot.pipeline.segment import Segmenter
 
@@ -67,7 +68,7 @@ class Engine:
         self.signals = IndexedSignalSet(self.rules)
         vocabulary = self._vocabulary()
         if parts is None and knowledge is None:
-            _save_parts(self.cache_dir, (self.knowledge, self.normalizer, self.rules, self.orgs))
+            _save_parts(self.cache_dir, self.knowledge, self.normalizer, self.rules)
         self.segmenter = Segmenter(vocabulary, cache_dir=self.cache_dir)
         self.classifier = classifier.build(self.normalizer.canonical, self.cache_dir)
         self.scorer = Scorer(self.knowledge)
@@ -257,10 +258,12 @@ class Engine:
 
 # --- start-up cache ----------------------------------------------------------------------------------------
 # Building the knowledge, the normalizer's rewrite tables (pinyin spellings of every key word: pypinyin) and
-# the rules costs more than loading jieba. Their result is pickled, keyed by a fingerprint of every input:
-# the data files, the code that reads them, and the versions of the libraries that shape them.
+# the rules costs more than loading the segmenter. What they are built from is cached as JSON (the rewrite
+# mappings, the rules' fields, the knowledge's records: never a pickle, see ``bot.pipeline.cache``), keyed by
+# a fingerprint of every input: the data files, the code that reads them, and the versions of the libraries
+# that shape them. The automata are rebuilt from it (a few milliseconds).
 
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 
 def _parts_key() -> str:
@@ -269,7 +272,7 @@ def _parts_key() -> str:
 
     h = hashlib.sha256(_CACHE_VERSION.encode())
     h.update(sys.version.encode())
-    for pkg in ("pypinyin", "opencc", "pyahocorasick", "jieba", "pyyaml"):
+    for pkg in ("pypinyin", "opencc", "pyahocorasick", "jieba", "rjieba", "pyyaml"):
         try:
             h.update(f"{pkg}={metadata.version(pkg)}".encode())
         except metadata.PackageNotFoundError:
@@ -286,12 +289,26 @@ def _parts_key() -> str:
     return h.hexdigest()[:24]
 
 
-def _load_parts(folder: Path | None):
-    return cache.load(folder, "engine-parts", _parts_key())
+def _load_parts(folder: Path | None) -> tuple[Knowledge, Normalizer, list[Rule], OrgFinder] | None:
+    d = cache.load_json(folder, "engine-parts", _parts_key())
+    if not isinstance(d, dict):
+        return None
+    try:
+        knowledge = Knowledge.from_json(d["knowledge"])
+        normalizer = Normalizer(Rewriter(d["variants"]), Rewriter(d["synonyms"]))
+        rules = [Rule(**r) for r in d["rules"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        log.warning("start-up cache engine-parts unusable (%s): rebuilding", e)
+        return None
+    return knowledge, normalizer, rules, OrgFinder(knowledge, normalizer.canonical)
 
 
-def _save_parts(folder: Path | None, parts) -> None:
-    cache.save(folder, "engine-parts", _parts_key(), parts)
+def _save_parts(folder: Path | None, knowledge: Knowledge, normalizer: Normalizer, rules: list[Rule]) -> None:
+    cache.save_json(folder, "engine-parts", _parts_key(), {
+        "knowledge": knowledge.to_json(),
+        "variants": normalizer.variants.mapping, "synonyms": normalizer.synonyms.mapping,
+        "rules": [dataclasses.asdict(r) for r in rules],
+    })
 
 
 def highlights(v: Verdict, norm: Normalized, tokens: list[str]) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ Nothing here is hard-coded: edit the YAML files, restart, and the bot says the n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,22 @@ class Knowledge:
         phrases = frozenset(talk_key(str(p)) for p in talk.get("phrases") or [])
         return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"), phrases, str(talk.get("hint") or ""))
 
+    def to_json(self) -> dict[str, Any]:
+        """The knowledge as plain JSON (the start-up cache: YAML parsing costs more than the rest of a start)."""
+        d = asdict(self)
+        d["smalltalk"] = sorted(self.smalltalk)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Knowledge:
+        """The inverse of :meth:`to_json`."""
+        orgs = [Organization(**{**o, "numbers": [OfficialNumber(**n) for n in o["numbers"]]})
+                for o in d["organizations"]]
+        return cls(orgs, [Notice(**n) for n in d["notices"]], d["advice"], d["regions"],
+                   frozenset(d["smalltalk"]), d["smalltalk_hint"])
+
     def __post_init__(self) -> None:
+        self._notices_cache: dict[tuple[tuple[str, ...], int], list[Notice]] = {}
         self.by_id = {o.id: o for o in self.organizations}
         self.official_numbers: dict[str, OfficialNumber] = {}
         for o in self.organizations:
@@ -118,7 +133,15 @@ class Knowledge:
     def notices_for(self, scam_types: list[str], limit: int = 2) -> list[Notice]:
         """The most relevant notices for these scam types: for the leading type first, the regulator's
         own notices before insurers' and the press's, then notices mainly about that type, the most
-        specific (fewest types), the newest."""
+        specific (fewest types), the newest. Cached per (types, limit): the notices never change while
+        the process runs, and a verdict asks for them every time."""
+        key = (tuple(scam_types), limit)
+        hit = self._notices_cache.get(key)
+        if hit is None:
+            hit = self._notices_cache[key] = self._notices_for(scam_types, limit)
+        return list(hit)
+
+    def _notices_for(self, scam_types: list[str], limit: int) -> list[Notice]:
         scored = []
         for n in self.notices:
             hits = [t for t in scam_types if t in n.scam_types]
