@@ -11,6 +11,7 @@ import bisect
 import contextlib
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -100,7 +101,43 @@ class Engine:
         return p.normalized if p else None
 
     def reload(self) -> None:
-        """Rebuild the script index from the store (at start, after admin changes or an import)."""
+        """Rebuild the script index from the store (at start, after admin changes or an import).
+
+        The built index is cached on disk (flat arrays, ``bot.pipeline.cache``) keyed on the store's change
+        token (``patterns_version``: renewed by triggers on every change of a script) and on the code and
+        data that shape it; a start on an unchanged database loads it instead of reading every script."""
+        version = getattr(self.store, "patterns_version", lambda: None)()
+        key = hashlib.sha256(f"{version}|{_parts_key()}".encode()).hexdigest()[:24] if version else None
+        index = self._cached_index(key, version)
+        if index is None:
+            index = self._build_index()
+            if key is not None:
+                with contextlib.suppress(ValueError):  # a word the flat form cannot hold: no cache
+                    cache.save_arrays(self.cache_dir, "script-index", key,
+                                      {**index.to_arrays(), "version": _text_array(version or "")})
+        with self._lock:
+            self.index = index
+
+    def _cached_index(self, key: str | None, version: str | None) -> ScriptIndex | None:
+        """The cached index for this state of the store, checked against it: the token it was saved under
+        and the number of active scripts must both match (the version string carries both)."""
+        if key is None:
+            return None
+        arrays = cache.load_arrays(self.cache_dir, "script-index", key)
+        if arrays is None:
+            return None
+        try:
+            saved = bytes(arrays.pop("version")).decode("utf-8")
+            index = ScriptIndex.from_arrays(arrays)
+        except (KeyError, ValueError, UnicodeDecodeError) as e:
+            log.warning("cached script index unusable (%s): rebuilding", e)
+            return None
+        if saved != version or not version.endswith(f":{len(index)}"):
+            log.warning("cached script index does not match the database: rebuilding")
+            return None
+        return index
+
+    def _build_index(self) -> ScriptIndex:
         index = ScriptIndex()
         for r in self.store.active_patterns():
             try:
@@ -110,8 +147,7 @@ class Engine:
             if not r["norm"]:
                 r["norm"], terms = self.script_forms(r["text"])
             index.add(r["id"], r["scam_type"], r["text"], r["norm"], terms)
-        with self._lock:
-            self.index = index
+        return index
 
     def index_add(self, pid: int, scam_type: str, text: str) -> None:
         norm, terms = self.script_forms(text)
@@ -131,11 +167,7 @@ class Engine:
         """A copy of the script index that can be changed without touching the live one (the mass-check
         adds a candidate script to it)."""
         with self._lock:
-            base = self.index
-            idx = ScriptIndex()
-            idx.scripts = dict(base.scripts)
-            idx.postings.update({t: set(p) for t, p in base.postings.items()})
-        return idx
+            return self.index.copy()
 
     def with_index(self, index: ScriptIndex) -> Engine:
         """An engine sharing everything with this one but matching against ``index`` (a what-if: the
@@ -266,7 +298,9 @@ class Engine:
 _CACHE_VERSION = "2"
 
 
+@functools.cache
 def _parts_key() -> str:
+    """Once per process: it reads every module and data file (~10 ms), and the engine asks at every reload."""
     import sys
     from importlib import metadata
 
@@ -309,6 +343,12 @@ def _save_parts(folder: Path | None, knowledge: Knowledge, normalizer: Normalize
         "variants": normalizer.variants.mapping, "synonyms": normalizer.synonyms.mapping,
         "rules": [dataclasses.asdict(r) for r in rules],
     })
+
+
+def _text_array(text: str) -> Any:
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
 
 
 def highlights(v: Verdict, norm: Normalized, tokens: list[str]) -> list[tuple[int, int]]:

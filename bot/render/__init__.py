@@ -10,8 +10,8 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass, fields, is_dataclass, replace
+from functools import cache, lru_cache
 from typing import Any
 
 from bot.model import SCAM_TYPES, Lookup, Verdict
@@ -55,7 +55,34 @@ def to_reader(text: str, v: Verdict, region: str = "") -> str:
 
 
 def verdict_json(v: Verdict) -> str:
-    return json.dumps(v.to_dict(), ensure_ascii=False)
+    """``json.dumps(v.to_dict())``, byte for byte, without ``dataclasses.asdict`` (which deep-copies every
+    value through ``copy.deepcopy`` and cost more than the rest of the reply: ~200 µs a verdict)."""
+    d = plain(v)
+    d.pop("text", None)
+    d["score"] = round(float(v.score), 1)
+    return json.dumps(d, ensure_ascii=False)
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def plain(obj: Any) -> Any:
+    """What ``dataclasses.asdict`` makes of ``obj`` for JSON: dataclasses as dicts in field order, lists
+    and tuples as lists (JSON writes both alike), dicts copied; other values as they are."""
+    if isinstance(obj, _ATOMS):
+        return obj
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: plain(getattr(obj, k)) for k in _field_names(type(obj))}
+    if isinstance(obj, (list, tuple)):
+        return [plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {plain(k): plain(x) for k, x in obj.items()}
+    return obj
 
 
 def lookup_json(lk: Lookup) -> str:

@@ -69,6 +69,10 @@ class Store(sqlite_utils.Database):
         """The active scripts (id, scam_type, text, norm, terms) the engine indexes."""
         return patterns.active(self)
 
+    def patterns_version(self) -> str | None:
+        """Which state of the active scripts this database holds (the engine's index cache is keyed on it)."""
+        return patterns.version(self)
+
     def reported_number(self, key: str) -> dict[str, Any] | None:
         """The active registry row of a number key (the engine's only read while analysing)."""
         return numbers.reported(self, key)

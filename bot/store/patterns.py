@@ -7,12 +7,23 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.store.schema import ACTIVE, IN_USE, PATTERNS, RETIRED
+from bot.store.schema import ACTIVE, IN_USE, PATTERNS, PATTERNS_VERSION, RETIRED
 
 
 def active(db: sqlite_utils.Database) -> Iterable[dict[str, Any]]:
     """What the engine's script index is built from."""
     return db.query("select id, scam_type, text, norm, terms from patterns where status = ?", [ACTIVE])
+
+
+def version(db: sqlite_utils.Database) -> str | None:
+    """Which state of the scripts this database holds: the change token the triggers renew on every change
+    of an indexed column (``schema.m003_patterns_change_counter``), and the number of active scripts. None
+    when there is no token (then the engine caches nothing)."""
+    rows = list(db.query("select value from meta where key = ?", [PATTERNS_VERSION]))
+    if not rows:
+        return None
+    n = db.execute("select count(*) from patterns where status = ?", [ACTIVE]).fetchone()[0]
+    return f"{rows[0]['value']}:{n}"
 
 
 def get(db: sqlite_utils.Database, pid: int | str) -> dict[str, Any] | None:

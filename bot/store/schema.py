@@ -144,3 +144,22 @@ def m002_reports_lifecycle(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["actor"])
     # before-values of rows a bulk import changed (created rows are found by their ``batch``)
     db["audit_items"].create({"audit_id": int, "target": str, "before": str}, pk=("audit_id", "target"))
+
+
+#: The meta key that changes with every change of what the engine's script index is built from (triggers).
+PATTERNS_VERSION = "patterns_version"
+
+
+@migrations()
+def m003_patterns_change_counter(db: sqlite_utils.Database) -> None:
+    """A change token in ``meta`` that every insert, delete and change of an indexed column of ``patterns``
+    renews, whoever writes (the bot, the CLI, an import, the seed, a sqlite3 shell): the engine's cached
+    script index is keyed on it, so no writer has to remember to invalidate the cache. The token is random
+    rather than a count, so two copies of one database that then change differently never share one. Hit
+    and 误报 counters are not indexed and do not renew it."""
+    new = "lower(hex(randomblob(12)))"
+    db.execute(f"insert or ignore into meta (key, value) values ('{PATTERNS_VERSION}', {new})")
+    bump = f"begin update meta set value = {new} where key = '{PATTERNS_VERSION}'; end"
+    for name, when in (("insert", "after insert on patterns"), ("delete", "after delete on patterns"),
+                       ("update", "after update of scam_type, text, norm, terms, status on patterns")):
+        db.execute(f"create trigger if not exists patterns_version_{name} {when} {bump}")
