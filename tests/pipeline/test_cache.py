@@ -155,5 +155,5 @@ def test_classifier_weights_round_trip_exactly(tmp_path):
     trained = classifier.build(lambda s: s, folder)
     loaded = classifier.build(lambda s: s, folder)
     assert trained is not None and loaded is not None and loaded.reference is None
-    assert loaded._params == trained._params and loaded._intercept == trained._intercept
+    assert loaded._weights.params == trained._weights.params and loaded._intercept == trained._intercept
     assert not list(folder.glob("*.pickle"))

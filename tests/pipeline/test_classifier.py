@@ -81,7 +81,7 @@ def test_the_deduction_cannot_clear_a_demand_for_money(engine: Engine) -> None:
 
 def test_the_fitted_model_is_cached(tmp_path: Path) -> None:
     first = classifier.build(CANON, tmp_path)
-    files = list(tmp_path.glob("classifier-*.pickle"))
+    files = list(tmp_path.glob("classifier-*.npz"))
     assert first is not None and len(files) == 1
     # a second start reads the file instead of retraining: same answers, file untouched
     mtime = files[0].stat().st_mtime_ns
@@ -126,3 +126,41 @@ def test_the_fast_path_computes_what_scikit_learn_computes(clf: Classifier) -> N
     for t in texts:
         n = CANON(t)
         assert clf.probability(n) == pytest.approx(clf.probability_reference(n), abs=1e-9), t
+
+
+def _dict_probability(clf, params, norm_text: str) -> float:
+    """The classifier's probability as it was computed before the gram arrays: one slice and one
+    dictionary read per position. The arrays must give the same float, bit for bit."""
+    import math
+    import re
+
+    text = re.sub(r"\s\s+", " ", norm_text.lower())
+    counts: dict[str, int] = {}
+    for n in clf._sizes:
+        for i in range(len(text) - n + 1):
+            g = text[i : i + n]
+            if g in params:
+                counts[g] = counts.get(g, 0) + 1
+    dot = norm = 0.0
+    for g, c in counts.items():
+        idf, w = params[g]
+        x = (1.0 + math.log(c)) * idf
+        dot += x * w
+        norm += x * x
+    z = clf._intercept + (dot / math.sqrt(norm) if norm else 0.0)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def test_gram_arrays_give_the_dictionary_result_bit_for_bit(engine):
+    import json
+
+    from bot.config import ROOT
+
+    clf = engine.classifier
+    params = clf._weights.params
+    texts = ["", " ", "a", "保单", "\ud800退保\udfff", "ＡＢ  C\n\n保险", "😀" * 5]
+    for path in sorted((ROOT / "tests" / "corpus").glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for t in texts:
+        norm = engine.normalizer(t).text
+        assert clf.probability(norm) == _dict_probability(clf, params, norm), t
