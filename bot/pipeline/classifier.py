@@ -109,12 +109,14 @@ def _yaml(path: Path) -> Iterator[tuple[str, bool]]:
             yield str(text), False
 
 
-#: Bits per character in an n-gram's integer key (every code point fits in 21 bits; three fit in an int64).
+#: Bits per character in an n-gram's integer key: each character counts as its code point + 1 (at most
+#: 0x110000, 21 bits), so keys of different sizes never collide (1-grams < 2**21 ≤ 2-grams < 2**42 ≤
+#: 3-grams) and three characters fit in an int64.
 _BITS = 21
 
 
 def _keys(codes: np.ndarray, n: int) -> np.ndarray:
-    """The integer key of every n-gram of a code-point array, in text order."""
+    """The integer key of every n-gram of a code-point array (:func:`_codes`), in text order."""
     m = len(codes) - n + 1
     key = codes[:m].copy()
     for j in range(1, n):
@@ -123,7 +125,7 @@ def _keys(codes: np.ndarray, n: int) -> np.ndarray:
 
 
 def _codes(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64) + 1
 
 
 @dataclass
@@ -133,9 +135,9 @@ class Weights:
     instead of scikit-learn's objects, so a warm start imports neither scikit-learn nor scipy, and loading
     is a file read, not a dictionary of 50,000 grams."""
 
-    keys: dict[int, np.ndarray]
-    idf: dict[int, np.ndarray]
-    coef: dict[int, np.ndarray]
+    keys: np.ndarray  # every size's keys, sorted (sizes never collide: see _BITS)
+    idf: np.ndarray
+    coef: np.ndarray
     intercept: float
     sizes: tuple[int, int]
 
@@ -143,37 +145,31 @@ class Weights:
     def params(self) -> dict[str, tuple[float, float]]:
         """Each gram's (idf, coefficient), as scikit-learn's vocabulary spells it (for tests and tools)."""
         out = {}
-        for n, keys in self.keys.items():
-            for k, i, c in zip(keys.tolist(), self.idf[n].tolist(), self.coef[n].tolist(), strict=True):
-                out["".join(chr((k >> (_BITS * (n - 1 - j))) & ((1 << _BITS) - 1)) for j in range(n))] = (i, c)
+        mask = (1 << _BITS) - 1
+        for k, i, c in zip(self.keys.tolist(), self.idf.tolist(), self.coef.tolist(), strict=True):
+            chars = []
+            while k:
+                chars.append(chr((k & mask) - 1))
+                k >>= _BITS
+            out["".join(reversed(chars))] = (i, c)
         return out
 
     @classmethod
     def from_params(cls, params: dict[str, tuple[float, float]], intercept: float, sizes: tuple[int, int]) -> Weights:
-        keys, idf, coef = {}, {}, {}
-        for n in range(sizes[0], sizes[1] + 1):
-            grams = [(int(_keys(_codes(g), n)[0]), v) for g, v in params.items() if len(g) == n]
-            grams.sort()
-            keys[n] = np.array([k for k, _ in grams], dtype=np.int64)
-            idf[n] = np.array([v[0] for _, v in grams], dtype=np.float64)
-            coef[n] = np.array([v[1] for _, v in grams], dtype=np.float64)
-        return cls(keys, idf, coef, float(intercept), (int(sizes[0]), int(sizes[1])))
+        grams = sorted((int(_keys(_codes(g), len(g))[0]), v) for g, v in params.items() if g)
+        return cls(np.array([k for k, _ in grams], dtype=np.int64), np.array([v[0] for _, v in grams], dtype=np.float64),
+                   np.array([v[1] for _, v in grams], dtype=np.float64), float(intercept), (int(sizes[0]), int(sizes[1])))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        out = {"intercept": np.array([self.intercept]), "sizes": np.array(self.sizes, dtype=np.int64)}
-        for n in self.keys:
-            out[f"keys{n}"], out[f"idf{n}"], out[f"coef{n}"] = self.keys[n], self.idf[n], self.coef[n]
-        return out
+        return {"keys": self.keys, "idf": self.idf, "coef": self.coef, "intercept": np.array([self.intercept]),
+                "sizes": np.array(self.sizes, dtype=np.int64)}
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> Weights:
         lo, hi = (int(x) for x in a["sizes"].tolist())
-        sizes = range(lo, hi + 1)
-        w = cls({n: a[f"keys{n}"] for n in sizes}, {n: a[f"idf{n}"] for n in sizes},
-                {n: a[f"coef{n}"] for n in sizes}, float(a["intercept"][0]), (lo, hi))
-        for n in sizes:
-            if not (len(w.keys[n]) == len(w.idf[n]) == len(w.coef[n])) or w.keys[n].dtype != np.int64:
-                raise ValueError(f"classifier arrays of size {n} disagree")
+        w = cls(a["keys"], a["idf"], a["coef"], float(a["intercept"][0]), (lo, hi))
+        if not (len(w.keys) == len(w.idf) == len(w.coef)) or w.keys.dtype != np.int64 or not 1 <= lo <= hi <= 3:
+            raise ValueError("classifier arrays disagree")
         return w
 
     @classmethod
@@ -207,23 +203,22 @@ class Classifier:
         text = _WHITESPACE.sub(" ", norm_text.lower())  # what the char analyzer does before cutting n-grams
         codes = _codes(text)
         w = self._weights
+        table = w.keys
         dot = norm = 0.0
-        log = math.log
-        for n in self._sizes:
-            if len(codes) < n or not len(w.keys[n]):
-                continue
-            table = w.keys[n]
-            key = _keys(codes, n)
-            pos = np.searchsorted(table, key)
-            np.minimum(pos, len(table) - 1, out=pos)
-            found = pos[table[pos] == key]
-            if not len(found):
-                continue
+        sizes = [n for n in self._sizes if len(codes) >= n]
+        if not sizes or not len(table):
+            return 1.0 / (1.0 + math.exp(-self._intercept))
+        # every gram of every size, 1-grams first: the order scikit-learn's counts are summed in
+        key = np.concatenate([_keys(codes, n) for n in sizes])
+        pos = np.searchsorted(table, key)
+        np.minimum(pos, len(table) - 1, out=pos)
+        found = pos[table[pos] == key]
+        if len(found):
             grams, first, counts = np.unique(found, return_index=True, return_counts=True)
             order = np.argsort(first)
             grams = grams[order]
-            for c, idf, coef in zip(counts[order].tolist(), w.idf[n][grams].tolist(), w.coef[n][grams].tolist(),
-                                    strict=True):
+            log = math.log
+            for c, idf, coef in zip(counts[order].tolist(), w.idf[grams].tolist(), w.coef[grams].tolist(), strict=True):
                 x = (1.0 + log(c)) * idf
                 dot += x * coef
                 norm += x * x
@@ -319,7 +314,7 @@ def _key(settings: ModelSettings, files: list[Path]) -> str:
         version = metadata.version("scikit-learn")
     except metadata.PackageNotFoundError:
         version = "-"
-    h = hashlib.sha256(f"v4|{version}|{settings.C}".encode())
+    h = hashlib.sha256(f"v5|{version}|{settings.C}".encode())
     # the model learns from the NORMALIZED text: a change to the normalizer or its data retrains it too
     for f in [*files, Path(__file__), *_normalizer_inputs()]:
         h.update(f.name.encode())
