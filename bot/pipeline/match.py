@@ -320,14 +320,17 @@ class ScriptIndex:
         # sums over the touched slots only (np.unique), in the order the postings come, as a dict would add
         touched, inverse = np.unique(slots, return_inverse=True)
         acc = np.bincount(inverse, weights=weights, minlength=len(touched))
-        pool = np.arange(len(touched))
-        if len(pool) > limit:
-            kth = np.partition(acc, len(acc) - limit)[len(acc) - limit]
-            pool = pool[acc >= kth]  # the top `limit` and anything tied with the last of them
         ids = self._frozen.ids if self._frozen is not None else self._slot_ids
         assert ids is not None
-        sids = ids[touched[pool]].tolist()
-        return heapq.nlargest(limit, zip(acc[pool].tolist(), sids, strict=True))
+        sids = ids[touched]
+        if len(acc) > limit:  # the top `limit` and anything tied with the last of them
+            kth = np.partition(acc, len(acc) - limit)[len(acc) - limit]
+            keep = acc >= kth
+            acc, sids = acc[keep], sids[keep]
+        # best first, ties by the larger id: what heapq.nlargest over (share, id) gives, without a Python
+        # tuple per tied script (a rare word shared by hundreds of scripts ties them all)
+        order = np.lexsort((sids, acc))[::-1][:limit]
+        return list(zip(acc[order].tolist(), sids[order].tolist(), strict=True))
 
     def search(self, norm: Normalized, terms: list[str], top: int = 3, floor: float = 40.0) -> list[Match]:
         """The scripts this message resembles, with similarity (0-100) and evidence in the original text.

@@ -142,3 +142,30 @@ def test_a_cache_for_another_state_is_refused(tmp_path, monkeypatch):
         assert len(e.index) == e.store.execute("select count(*) from patterns where status = 'active'").fetchone()[0]
     finally:
         e.close()
+
+
+def _reference_candidates(idx: ScriptIndex, terms: set[str], limit: int = 8) -> list[tuple[float, int]]:
+    """Every script's summed IDF in a dict, the best by heapq.nlargest: what candidates() must equal."""
+    import heapq
+    from collections import defaultdict
+
+    max_df = max(30, int(len(idx) * 0.05))
+    acc: dict[int, float] = defaultdict(float)
+    for t in terms:
+        p = idx.postings.get(t)
+        if not p or len(p) > max_df:
+            continue
+        for sid in p:
+            acc[sid] += idx.idf(t)
+    return heapq.nlargest(limit, ((w, sid) for sid, w in acc.items()))
+
+
+def test_candidates_equal_the_plain_dictionary_sum():
+    live = _random_index(4000, seed=3)
+    frozen = ScriptIndex.from_arrays(live.to_arrays())
+    r = random.Random(5)
+    for _ in range(300):
+        terms = {r.choice(WORDS) + r.choice(["", str(r.randint(0, 40))]) for _ in range(r.randint(1, 40))}
+        want = _reference_candidates(live, terms)
+        assert live.candidates(terms) == want
+        assert frozen.candidates(terms) == want
