@@ -29,3 +29,8 @@ def test_bench_quick_runs_and_reports(tmp_path: Path) -> None:
     assert [lk["numbers"] for lk in report["lookups"]] == [500, 2000]
     assert all(lk["hit_status"] == "reported" for lk in report["lookups"])
     assert report["startup"] and (out / "latest-quick.md").exists()
+    # issue 16's columns: CPU-time ratios, the per-stage breakdown (checked against analyze), start-up CPU
+    assert all(r["cpu_ratio_median"] > 0 and r["cpu_median_us"] > 0 for r in rows)
+    assert all(r["stages_same_verdicts"] == "6/6" and r["stages_median_us"]["normalize"] > 0 for r in rows)
+    assert all(st["engine_cpu_s"] > 0 and st["jieba_cpu_s"] > 0 for st in report["startup"].values())
+    assert "CPU ratio" in p.stdout and "Per stage" in p.stdout
