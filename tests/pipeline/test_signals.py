@@ -283,3 +283,50 @@ def test_signals_run_in_the_order_order_yaml_gives() -> None:
     """The order is what a verdict lists (its first six reasons), so it is data, not file layout."""
     order = yaml.safe_load((RULES_DIR / "order.yaml").read_text(encoding="utf-8"))["order"]
     assert [r.name for r in RULES if not r.context] == order
+
+
+def _negated_reference(text: str) -> list[bool]:
+    """negated_from as it was written first: a walk over every character (the reference)."""
+    from bot.pipeline.rules.signals import _CLAUSE_END, POST_NEGATION, PRE_NEGATION
+
+    out = [False] * (len(text) + 1)
+    pre = {m.end() for m in PRE_NEGATION.finditer(text)}
+    post = [m.start() for m in POST_NEGATION.finditer(text)]
+    if not pre and not post:
+        return out
+    on = False
+    for i, ch in enumerate(text):
+        if ch in _CLAUSE_END:
+            on = False
+        if i in pre:
+            on = True
+        out[i] = on
+    for p in post:
+        j = p - 1
+        while j >= 0 and text[j] == " ":
+            j -= 1
+        if j >= 0 and text[j] in _CLAUSE_END and p - j <= 2:
+            j -= 1
+        while j >= 0 and text[j] not in _CLAUSE_END:
+            out[j] = True
+            j -= 1
+    return out
+
+
+def test_negation_scope_equals_the_character_walk(engine):
+    import json
+    import random
+
+    from bot.config import ROOT
+    from bot.pipeline.rules.signals import negated_from
+
+    texts = []
+    for path in sorted((ROOT / "tests" / "corpus").glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [engine.normalizer(t).text for t in texts]
+    r = random.Random(11)
+    pieces = ["不会", "要求", "退保", "，", "。", " ", "均为诈骗", "是骗局", "请勿", "转账", "\n", ",", "凡是", "别信", "保单", "；"]
+    texts += ["".join(r.choice(pieces) for _ in range(r.randint(0, 25))) for _ in range(3000)]
+    texts += ["", "不会", "均为诈骗", "，均为诈骗", "。，均为诈骗", "，   均为诈骗", "请勿，", "退保不会"]
+    for t in texts:
+        assert negated_from(t) == _negated_reference(t), t

@@ -15,6 +15,7 @@ and are named as ``$class``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -229,9 +230,16 @@ class SignalSet:
         if self.empty:
             return hits, plain
         neg = negated_from(norm.text)
+        # norm.span(start, end + 1), inlined: one call per hit was a fifth of this function's cost
+        index, n_index, n_orig = norm.index, len(norm.index), len(norm.original)
         for end, term in self.auto.iter(norm.text):
             start = end - len(term) + 1
-            span = norm.span(start, end + 1)
+            if start >= n_index:
+                span = (n_orig, n_orig)
+            else:
+                o_start = index[start]
+                o_end = index[min(end + 1, n_index) - 1] + 1
+                span = (o_start, o_end if o_end > o_start else o_start + 1)
             hits[term].append(span)
             if not neg[start]:
                 plain[term].append(span)
@@ -294,22 +302,36 @@ POST_NEGATION = re.compile(r"(均|都|全|就|全都|一律)?(是|为|系|属|�
 _CLAUSE_END = set("，。！？；,.!?;\n")
 
 
+_CLAUSE_END_RE = re.compile("[，。！？；,.!?;\n]")
+
+
 def negated_from(text: str) -> list[bool]:
-    """For each position, whether it lies in the negated part of its clause."""
+    """For each position, whether it lies in the negated part of its clause.
+
+    A pre-cue turns negation on from where it ends to the end of its clause (a clause-end character
+    switches it off, then a cue ending right there switches it on again); a post-cue negates the clause
+    before it. Worked out over the cues and clause ends only (slice assignments), not character by
+    character: ``tests/pipeline/test_signals.py`` checks it against the per-character walk."""
     out = [False] * (len(text) + 1)
-    pre = {m.end() for m in PRE_NEGATION.finditer(text)}
+    pre = sorted({m.end() for m in PRE_NEGATION.finditer(text)})
     post = [m.start() for m in POST_NEGATION.finditer(text)]
     if not pre and not post:
         return out
-    on = False
-    clause_start = 0
-    for i, ch in enumerate(text):
-        if ch in _CLAUSE_END:
-            on = False
-            clause_start = i + 1
-        if i in pre:
-            on = True
-        out[i] = on
+    ends = [m.start() for m in _CLAUSE_END_RE.finditer(text)]
+    n = len(text)
+    if pre:
+        pre_set = set(pre)
+        # positions where `on` may change: clause ends (off) and cue ends (on), in order
+        events = sorted({i for i in ends} | {p for p in pre if p < n})
+        on = False
+        for k, i in enumerate(events):
+            if i in pre_set:
+                on = True
+            else:
+                on = False
+            stop = events[k + 1] if k + 1 < len(events) else n
+            if on:
+                out[i:stop] = [True] * (stop - i)
     for p in post:
         j = p - 1
         while j >= 0 and text[j] == " ":
@@ -317,10 +339,12 @@ def negated_from(text: str) -> list[bool]:
         if j >= 0 and text[j] in _CLAUSE_END and p - j <= 2:
             # the cue opens its own clause ("…要求您提供验证码，均为诈骗"): it negates the clause before
             j -= 1
-        while j >= 0 and text[j] not in _CLAUSE_END:
-            out[j] = True
-            j -= 1
-    del clause_start
+        if j < 0:
+            continue
+        k = bisect.bisect_right(ends, j) - 1  # the last clause end at or before j
+        start = ends[k] + 1 if k >= 0 else 0
+        if start <= j:
+            out[start : j + 1] = [True] * (j + 1 - start)
     return out
 
 
@@ -357,14 +381,14 @@ def _fire(
     """The spans that make ``rule`` fire, or None. ``unless`` terms are looked up in ``all_hits``."""
     if not rule.groups:
         return None
-    if _blocked(rule, hits if all_hits is None else all_hits, features):
-        return None
     group_spans: list[list[Span]] = []
-    for g in rule.compiled_groups:
+    for g in rule.compiled_groups:  # a group without a hit is the usual reason not to fire: checked first
         spans = _group_spans(g, hits, features)
         if not spans:
             return None
         group_spans.append(sorted(spans))
+    if _blocked(rule, hits if all_hits is None else all_hits, features):
+        return None
     if rule.near is None:
         return [s for g in group_spans for s in g[:3]]
     # some hit of the first group with a hit of every other group within `near` characters
