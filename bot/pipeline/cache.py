@@ -105,15 +105,19 @@ def _load(folder: Path | None, kind: str, key: str, ext: str, read: Callable[[IO
         return None
 
 
-def _save(folder: Path | None, kind: str, key: str, ext: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Write atomically (a private temporary file, then a rename), dropping older files of the same kind."""
+def _save(folder: Path | None, kind: str, key: str, ext: str, write: Callable[[IO[bytes]], None],
+          keep: int = 1) -> None:
+    """Write atomically (a private temporary file, then a rename), keeping only the ``keep`` newest files
+    of the same kind (this one included)."""
     path = cache_path(folder, kind, key, ext)
     if path is None:
         return
     try:
-        for old in path.parent.glob(f"{kind}-*.{ext}"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        others = [f for f in path.parent.glob(f"{kind}-*.{ext}") if f != path]
+        with contextlib.suppress(OSError):
+            others.sort(key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in others[keep - 1:]:
+            old.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -151,7 +155,8 @@ def load_arrays(folder: Path | None, kind: str, key: str) -> dict[str, Any] | No
     return _load(folder, kind, key, "npz", read)
 
 
-def save_arrays(folder: Path | None, kind: str, key: str, arrays: dict[str, Any]) -> None:
+def save_arrays(folder: Path | None, kind: str, key: str, arrays: dict[str, Any], keep: int = 1) -> None:
+    """Write arrays (``.npz``); ``keep``: how many files of this kind to keep (one per database, say)."""
     import numpy as np
 
-    _save(folder, kind, key, "npz", lambda fh: np.savez(fh, **arrays))
+    _save(folder, kind, key, "npz", lambda fh: np.savez(fh, **arrays), keep)

@@ -113,6 +113,8 @@ def _yaml(path: Path) -> Iterator[tuple[str, bool]]:
 #: 0x110000, 21 bits), so keys of different sizes never collide (1-grams < 2**21 ≤ 2-grams < 2**42 ≤
 #: 3-grams) and three characters fit in an int64.
 _BITS = 21
+#: Above this many gram hits in a message, they are counted with ``np.unique``; below, in a dict.
+_NUMPY_COUNT = 400
 
 
 def _keys(codes: np.ndarray, n: int) -> np.ndarray:
@@ -189,6 +191,8 @@ class Classifier:
         # scikit-learn spends ~1 ms per call validating one row; the same arithmetic on the gram arrays takes
         # ~30 µs for an SMS. ``tests/pipeline/test_classifier.py`` checks both agree.
         self._weights = weights
+        self._idf_list: list[float] = weights.idf.tolist()
+        self._coef_list: list[float] = weights.coef.tolist()
         self._intercept = weights.intercept
         self._sizes = range(weights.sizes[0], weights.sizes[1] + 1)
         self.reference = reference  # (vectorizer, model) when trained in this process
@@ -213,15 +217,22 @@ class Classifier:
         pos = np.searchsorted(table, key)
         np.minimum(pos, len(table) - 1, out=pos)
         found = pos[table[pos] == key]
-        if len(found):
+        log = math.log
+        if len(found) > _NUMPY_COUNT:
             grams, first, counts = np.unique(found, return_index=True, return_counts=True)
             order = np.argsort(first)
             grams = grams[order]
-            log = math.log
-            for c, idf, coef in zip(counts[order].tolist(), w.idf[grams].tolist(), w.coef[grams].tolist(), strict=True):
-                x = (1.0 + log(c)) * idf
-                dot += x * coef
-                norm += x * x
+            items = zip(counts[order].tolist(), w.idf[grams].tolist(), w.coef[grams].tolist(), strict=True)
+        else:  # a short message: counting in a dict (first occurrences in order) beats np.unique's sort
+            tally: dict[int, int] = {}
+            for g in found.tolist():
+                tally[g] = tally.get(g, 0) + 1
+            idf_list, coef_list = self._idf_list, self._coef_list
+            items = ((c, idf_list[g], coef_list[g]) for g, c in tally.items())
+        for c, idf, coef in items:
+            x = (1.0 + log(c)) * idf
+            dot += x * coef
+            norm += x * x
         z = self._intercept + (dot / math.sqrt(norm) if norm else 0.0)
         return 1.0 / (1.0 + math.exp(-z))
 

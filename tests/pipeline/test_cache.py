@@ -157,3 +157,20 @@ def test_classifier_weights_round_trip_exactly(tmp_path):
     assert trained is not None and loaded is not None and loaded.reference is None
     assert loaded._weights.params == trained._weights.params and loaded._intercept == trained._intercept
     assert not list(folder.glob("*.pickle"))
+
+
+def test_keep_the_newest_files_of_a_kind(tmp_path):
+    import time
+
+    import numpy as np
+
+    folder = tmp_path / "c"
+    assert cache.safe_folder(folder)
+    for i in range(6):
+        cache.save_arrays(folder, "script-index", f"k{i}", {"a": np.arange(i + 1)}, keep=3)
+        time.sleep(0.01)
+    assert sorted(f.name for f in folder.glob("script-index-*.npz")) == \
+        ["script-index-k3.npz", "script-index-k4.npz", "script-index-k5.npz"]
+    cache.save_json(folder, "engine-parts", "a", {})
+    cache.save_json(folder, "engine-parts", "b", {})
+    assert [f.name for f in folder.glob("engine-parts-*")] == ["engine-parts-b.json"]

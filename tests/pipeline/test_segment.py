@@ -85,10 +85,14 @@ def test_domain_words_are_whole_tokens(engine):
     assert "代理退保" in engine.segmenter.cut("有人说可以帮我代理退保")
 
 
-def test_words_do_not_leak_into_the_default_segmenter(engine):
-    import rjieba
-
-    assert not rjieba.has_word(BALANCE_WORD)
+def test_each_segmenter_has_its_own_dictionary(engine):
+    """The first segmenter takes rjieba's default dictionary (already built at import); every later one
+    builds its own, so two engines with different words never share them."""
+    a = Segmenter(["甲乙丙丁词"], stopwords=frozenset())
+    b = Segmenter([], stopwords=frozenset())
+    assert a.tok is not b.tok and a.tok is not engine.segmenter.tok
+    assert a.tok.has_word("甲乙丙丁词") and not b.tok.has_word("甲乙丙丁词")
+    assert not engine.segmenter.tok.has_word("甲乙丙丁词")
 
 
 def test_balance_is_cached_as_json(tmp_path):
