@@ -56,3 +56,14 @@ def test_provenance_is_kept_but_never_becomes_the_link() -> None:
     for n in Knowledge.load().notices:
         assert n.url, n.id  # where the facts were read stays recorded
         assert not any(r in n.link for r in reprints), n.id
+
+
+def test_notices_are_cached_per_tuple_of_types_and_handed_out_as_copies():
+    k = Knowledge.load()
+    types = sorted({t for n in k.notices for t in n.scam_types})[:2]
+    first = k.notices_for(types)
+    assert first and k.notices_for(types) == first == k._notices_for(types, 2)
+    assert (tuple(types), 2) in k._notices_cache
+    first.clear()  # a caller changing its list does not change the cache
+    assert k.notices_for(types) == k._notices_for(types, 2)
+    assert k.notices_for(types, limit=1) == k._notices_for(types, 1)
