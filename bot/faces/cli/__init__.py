@@ -43,7 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("run", "运行 Telegram 机器人（默认）", run_bot),
     Command("chat", "在终端里和机器人对话（不需要 Telegram）", chat, chat_options),
     Command("check", "分析一条消息（TEXT 或标准输入）", check, check_options),
-    Command("lookup", "查询电话号码", lookup, lookup_options),
+    Command("lookup", "查询电话号码或网址", lookup, lookup_options),
     Command("eval", "在标注语料上计算精确率、召回率、误报率", evaluate, eval_options),
     Command("admin", "管理话术和号码", run_admin, admin_options),
 )

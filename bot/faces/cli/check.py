@@ -124,17 +124,21 @@ def _image_json(v: Verdict | None, res: OcrResult) -> str:
 
 
 def lookup_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("number", help="号码，如 95519、+86 139 1234 5678")
+    p.add_argument("number", help="号码、网址或域名，如 95519、+86 139 1234 5678、pingan-lipei.cc")
     p.add_argument("--json", action="store_true")
 
 
 @with_engine
 def lookup(args: argparse.Namespace, engine: Engine) -> int:
-    """What is known about one phone number."""
+    """What is known about one phone number, URL or bare domain."""
     from bot import render
+    from bot.model import LinkCheck
 
-    lk = engine.lookup(args.number)
-    out(render.lookup_json(lk) if args.json else render.lookup_text(lk))
+    found = engine.lookup_any(args.number)
+    if isinstance(found, LinkCheck):
+        out(render.link_json(found) if args.json else render.link_text(found))
+    else:
+        out(render.lookup_json(found) if args.json else render.lookup_text(found))
     return EXIT_OK
 
 
