@@ -13,6 +13,7 @@ the knowledge files; nothing here names an organisation.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import unicodedata
@@ -98,10 +99,8 @@ def decode_host(host: str) -> str:
     out = []
     for label in host.split("."):
         if label.startswith("xn--"):
-            try:
+            with contextlib.suppress(UnicodeError):  # a label that won't decode stays as written
                 label = label.encode("ascii").decode("idna")
-            except UnicodeError:
-                pass
         out.append(label)
     return ".".join(out)
 
@@ -113,7 +112,10 @@ def looks_like_link(text: str) -> bool:
         return False
     if re.match(r"^(?:https?://|www\.)", t, re.I):
         return True
-    return bool(_DOMAIN.match(host_of(t))) and not t.replace(".", "").isdigit() and "." in t
+    host = host_of(t)
+    if _is_ip(host):  # 47.96.0.1/pay, 192.168.1.1:8080 (a phone number never has four dotted bytes)
+        return all(0 <= int(x) <= 255 for x in host.split(".")) if "." in host else ":" in host
+    return bool(_DOMAIN.match(host)) and not t.replace(".", "").isdigit() and "." in t
 
 
 def check(url: str, knowledge: Knowledge, rules: LinkRules | None = None) -> LinkCheck:

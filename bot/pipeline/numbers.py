@@ -31,6 +31,7 @@ from bot.pipeline.knowledge import Knowledge, OfficialNumber
 _SERVICE = re.compile(r"^(95\d{3,4}|96\d{3}|12\d{3}|1(?:10|19|20|22)|10\d{3})$")
 _TOLL_FREE = re.compile(r"^(400|800)\d{7}$")
 _AREA_SERVICE = re.compile(r"^(0\d{2,3})(95\d{3,4}|96\d{3}|12\d{3})$")
+_AREA_CODE = re.compile(r"^0\d{2,3}$")
 _STRIP = re.compile(r"[\s\-‐‑‒–—―().（）·•/_,，、]")
 
 _TYPE_NAMES = {
@@ -231,9 +232,8 @@ def warnings_for(p: ParsedNumber, knowledge: Knowledge) -> list[str]:
         out.append(f"境外号码（{p.country}，{p.foreign_prefix}）：自称内地保险公司、银行或监管部门的来电不会来自境外，多为诈骗")
     elif p.kind == "international":
         out.append(f"号码 {p.core} 前加了国际前缀“{p.foreign_prefix}”：境内客服号码的来电不会这样显示，多为境外改号")
-    if p.kind == "international":
-        if p.prefix == "00":
-            out.append("以 00 开头：这是国际长途前缀，来电来自境外")
+    if p.kind == "international" and p.prefix == "00":
+        out.append("以 00 开头：这是国际长途前缀，来电来自境外")
     if p.prefix in ("+86", "0086") and p.kind == "service" and re.match(r"^9[56]", p.core):
         out.append(f"服务号码 {p.core} 前显示了 {p.prefix}：境内机构的客服来电不会这样显示，可能是境外改号来电")
     extra = _extra_digits(p, knowledge)
@@ -254,7 +254,8 @@ def _extra_digits(p: ParsedNumber, knowledge: Knowledge) -> str:
     if p.kind in _SUBSCRIBER or p.area_code or registered(p.core, knowledge):
         return ""
     for digits, off in knowledge.official_numbers.items():
-        if len(digits) >= 5 and p.core.endswith(digits) and 1 <= len(p.core) - len(digits) <= 4:
+        extra = p.core[: -len(digits)]
+        if len(digits) >= 5 and p.core.endswith(digits) and 1 <= len(extra) <= 4 and not _AREA_CODE.match(extra):
             return (f"在服务号码 {digits}（{off.org_name}）前多了数字 {p.core[: -len(digits)]}：真正的服务号码"
                     "前面不会多出数字")
     return ""
@@ -288,7 +289,7 @@ def lookup(raw: str, knowledge: Knowledge, reported: ReportedFn | None = None) -
         res.last_reported = row.get("last_reported")
         res.note = str(row.get("note") or "")
     res.warnings = warnings_for(p, knowledge)
-    if off is not None and not (res.warnings and p.prefix in ("+86", "0086") and p.kind == "service"):
+    if off is not None:  # "+86 95519" stays 中国人寿's number; its warning says such a caller ID is odd
         res.status = "official"
         res.insurer = res.org = off.org_name
         res.org_kind = off.org_kind
@@ -301,8 +302,9 @@ def lookup(raw: str, knowledge: Knowledge, reported: ReportedFn | None = None) -
         off = glued  # "+95588": ICBC's line with a plus glued on — a warning, not an insurer's look-alike
     sims = similar_official(p, knowledge) if off is None else []
     res.similar_to = [{"number": o.number, "insurer": o.org_name, "how": how} for o, how in sims]
-    if off is not None:  # "+86 95519" on caller ID: the line exists, this call did not come from it
+    if off is not None:  # "+95588": ICBC's line with a plus glued on — named, with its warning
         res.org, res.org_kind = off.org_name, off.org_kind
+        res.similar_to = [{"number": off.number, "insurer": off.org_name, "how": f"官方号码前加了前缀 {p.foreign_prefix}"}]
     if row:
         res.status = "reported"
     elif sims:

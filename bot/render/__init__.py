@@ -299,8 +299,9 @@ def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
         return f"{LOOKUP_BADGES['invalid']} {esc(lk.input[:40])}：不是有效的电话号码"
     if who and lk.unverified:
         return f"{LOOKUP_BADGES['unknown']} {num}：登记为{who}的号码，但来源尚未核实"
-    if who:
-        return f"{LOOKUP_BADGES['unknown']} {esc(lk.input[:40])}：{num} 是{who}的号码，但这样显示的来电不是从它打来的"
+    if who and lk.similar_to:
+        real = esc(lk.similar_to[0].get("number", ""))
+        return f"{LOOKUP_BADGES['unknown']} {num}：不是{who}的号码（{who}的是 {real}，前面不会加国际前缀）"
     return f"{LOOKUP_BADGES['unknown']} {num}：未收录（不在官方号码库，也未被举报）"
 
 

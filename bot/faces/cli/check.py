@@ -142,6 +142,37 @@ def lookup(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
+# --- eval-lookups ------------------------------------------------------------------------------------------
+
+
+def eval_lookups_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="查询答案文件（.jsonl：input 或 text、kind、expect），如 tests/fixtures/lookups_numbers.jsonl")
+    p.add_argument("--errors", type=int, default=0, metavar="N", help="列出前 N 个错误")
+    p.add_argument("--json", action="store_true")
+
+
+def eval_lookups(args: argparse.Namespace) -> int:
+    """Accuracy of number and link lookups per kind, on files of expected answers."""
+    from bot.admin.lookup_eval import evaluate as run_evaluation
+    from bot.admin.lookup_eval import format_report, read_rows
+
+    rows = []
+    for f in args.files:
+        p = Path(f)
+        if not p.is_file():
+            err(f"文件不存在：{f}")
+            return EXIT_FAIL
+        try:
+            rows.extend(read_rows(p))
+        except (ValueError, UnicodeDecodeError, OSError) as e:
+            err(f"无法读取 {f}：{e}")
+            return EXIT_FAIL
+    with opened_engine() as e:
+        result = run_evaluation(e, rows, errors=args.errors)
+    out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
+    return EXIT_OK
+
+
 # --- eval --------------------------------------------------------------------------------------------------
 
 
