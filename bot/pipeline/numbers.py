@@ -84,6 +84,8 @@ def split_extension(raw: str) -> tuple[str, str]:
 
     A dash only starts an extension when what precedes it is a whole service number (955-19 is 95519)."""
     text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if len(text) > 40:  # no number with an extension is this long (and the pattern would backtrack)
+        return str(raw), ""
     m = _EXTENSION.match(text)
     if not m:
         return str(raw), ""

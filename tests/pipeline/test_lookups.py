@@ -190,3 +190,10 @@ def test_the_verdict_lists_each_link_as_an_object_and_keeps_the_plain_list(engin
     assert [(u["host"], u["status"], u["org"]) for u in d["urls"]] == [
         ("pingan-lipei.cc", "lookalike", "中国平安"), ("u.pingan.com", "official", "中国平安")]
     assert set(d["urls"][0]) >= {"url", "host", "status", "org", "similar_to"}
+
+
+@pytest.mark.parametrize("junk", ["9" * 100_000, "转" * 5000, "QQ " * 3000, "a." * 5000 + "com", "\x00\xff" * 500,
+                                  "http://" + "a" * 5000 + ".com", "xn--zzzz-!!.com", "http://[::1", ""])
+def test_junk_gets_an_answer_not_a_crash(engine, junk: str) -> None:
+    found = engine.lookup_any(junk)
+    assert found.status in ("invalid", "unknown", "ip", "lookalike", "shortener")
