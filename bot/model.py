@@ -37,6 +37,7 @@ SCAM_TYPE_CUES: dict[str, tuple[str, ...]] = {str(t["id"]): tuple(str(c) for c i
 SCAM_TYPE_PARENTS: dict[str, str] = {str(t["id"]): str(t["parent"]) for t in _TYPES if t.get("parent")}
 
 LOOKUP_STATUSES = ("official", "reported", "lookalike", "unknown", "invalid")
+LINK_STATUSES = ("official", "lookalike", "shortener", "ip", "unknown")
 
 
 def risk_for(score: float) -> str:
@@ -99,10 +100,45 @@ class Lookup:
     last_reported: str | None = None
     note: str = ""
     unverified: bool = False  # an insurer number from a low-confidence source
-    org_kind: str = ""  # insurer / regulator / antifraud / police, for official numbers
+    org_kind: str = ""  # insurer / regulator / bank / telecom / payment / government / police / utility
+    #: Whose line it is (official) or resembles (lookalike); the same as ``insurer``, under a name that
+    #: fits banks and government lines too.
+    org: str | None = None
+    #: Why the number claims too much (foreign, 00 prefix, digits in front, virtual range, +86 95xxx).
+    warnings: list[str] = field(default_factory=list)
+    display: str = ""  # as written at home: 0755-8888 6666, 138 1234 5678, 95519 转 2
+    extension: str = ""  # "2" in 95519转2 (the base number is what was looked up)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class LinkCheck:
+    """What the registry says about one link: whose official domain it is, whose it imitates, or what
+    else it is (a shortener hiding the real address, a bare IP address)."""
+
+    url: str
+    host: str
+    status: str  # one of LINK_STATUSES
+    org: str | None = None  # official: whose domain; lookalike: whose it imitates
+    similar_to: list[dict[str, str]] = field(default_factory=list)  # [{"domain", "org", "how"}]
+    org_kind: str = ""
+    input: str = ""  # what was looked up (lookup of a URL or bare domain)
+    decoded_host: str = ""  # punycode (xn--) decoded, when it differs from host
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Contact:
+    """A contact handle in a message: a QQ number or a WeChat id (not a phone number)."""
+
+    kind: str  # qq | wechat
+    id: str
+    start: int = 0
+    end: int = 0
 
 
 @dataclass
@@ -124,7 +160,12 @@ class Verdict:
     matches: list[Match] = field(default_factory=list)
     signals: list[SignalHit] = field(default_factory=list)
     numbers: list[Lookup] = field(default_factory=list)
-    urls: list[str] = field(default_factory=list)
+    #: Each link with its status ({url, host, status, org, similar_to, ...}); the plain strings are in
+    #: ``url_list`` (the shape ``urls`` had before; kept for readers of the old field).
+    urls: list[LinkCheck] = field(default_factory=list)
+    url_list: list[str] = field(default_factory=list)
+    #: QQ numbers and WeChat ids the message gives (handles, not phone numbers).
+    contacts: list[Contact] = field(default_factory=list)
     notices: list[NoticeRef] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     insurers: list[str] = field(default_factory=list)

@@ -16,8 +16,9 @@ from bot import admin, render, store
 from bot.conversation import texts
 from bot.conversation.buttons import VOTES, feedback_buttons, report_number_buttons
 from bot.conversation.messages import Caller, Reply, plain, traditional_buttons, traditional_reply
-from bot.model import Lookup, Verdict
+from bot.model import LinkCheck, Lookup, Verdict
 from bot.pipeline.engine import Engine
+from bot.pipeline.links import looks_like_link
 from bot.pipeline.numbers import clean as clean_number
 from bot.store import checks as check_rows
 from bot.store import feedback as feedback_rows
@@ -68,11 +69,22 @@ def lookup_reply(lk: Lookup) -> Reply:
     return reply
 
 
+def link_reply(c: LinkCheck) -> Reply:
+    """A link lookup: whose domain it is, whose it imitates, or what else it is."""
+    return Reply(render.link_html(c), render.link_text(c), "lookup", data={"link": c.to_dict()})
+
+
+def any_lookup_reply(engine: Engine, text: str) -> Reply:
+    """A lookup of a link (URL or bare domain) or of a phone number, whichever was sent."""
+    found = engine.lookup_any(text)
+    return link_reply(found) if isinstance(found, LinkCheck) else lookup_reply(found)
+
+
 def check_text(engine: Engine, text: str, caller: Caller = Caller(), *, report: bool = True) -> Reply:
-    """Analyse a message (or look it up, when it is only a phone number); with ``caller.face`` a
-    verdict is also recorded (see :func:`record_reply`)."""
-    if looks_like_number(text):
-        return lookup_reply(engine.lookup(text))
+    """Analyse a message (or look it up, when it is only a phone number or only a link); with
+    ``caller.face`` a verdict is also recorded (see :func:`record_reply`)."""
+    if looks_like_number(text) or looks_like_link(text):
+        return any_lookup_reply(engine, text)
     if engine.knowledge.is_smalltalk(text):  # not a question about a scam
         return smalltalk_reply(engine)
     reply = verdict_reply(engine.analyze(text), caller.limit, caller.region)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot import admin
 from bot.admin import reports
 from bot.conversation import texts
-from bot.conversation.check import check_text, lookup_reply, reader_region, wrote_traditional
+from bot.conversation.check import any_lookup_reply, check_text, reader_region, wrote_traditional
 from bot.conversation.messages import Caller, Reply, parse_command, plain, traditional_reply
 from bot.conversation.reporting import my_reports_reply, report_command
 from bot.conversation.stats import stats_text
@@ -52,7 +52,7 @@ def _help(engine: Engine, arg: str, caller: Caller) -> Reply:
 
 
 def _lookup(engine: Engine, arg: str, caller: Caller) -> Reply:
-    return lookup_reply(engine.lookup(arg)) if arg else plain(texts.LOOKUP_USAGE)
+    return any_lookup_reply(engine, arg) if arg else plain(texts.LOOKUP_USAGE)
 
 
 def _check(engine: Engine, arg: str, caller: Caller) -> Reply:
@@ -145,7 +145,7 @@ def _undo(engine: Engine, arg: str, actor: str) -> str:
 COMMAND_TABLE: tuple[Command, ...] = (
     Command("start", _help, menu="开始使用 / 使用说明"),
     Command("help", _help, menu="怎么用、会保存什么"),
-    Command("lookup", _lookup, menu="查询电话号码：/lookup 号码", help="/lookup 号码 —— 查询号码"),
+    Command("lookup", _lookup, menu="查询电话号码或网址：/lookup 号码", help="/lookup 号码或网址 —— 查询号码或链接"),
     Command("check", _check, menu="检查一段文字（群里回复一条消息发 /check）", help="/check 文字 —— 检查一段文字",
             same_line=True),
     Command("report", _report, menu="举报诈骗号码或消息",

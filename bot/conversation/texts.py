@@ -34,7 +34,7 @@ ADMIN_HELP_TAIL = "类型：" + "、".join(f"{k}（{v}）" for k, v in SCAM_TYPE
 
 NO_PERMISSION = "⛔ 无权限：这个命令只有管理员可以使用。"
 UNKNOWN_COMMAND = "未知命令 /{name}。发送 /help 查看用法。"
-LOOKUP_USAGE = "用法：/lookup 号码，例如 /lookup 95519"
+LOOKUP_USAGE = "用法：/lookup 号码或网址，例如 /lookup 95519 或 /lookup pingan.com"
 CHECK_USAGE = "用法：/check 要检查的文字（在群里也可以回复一条消息并发送 /check）"
 NOTHING_TO_CANCEL = "当前没有进行中的操作。"
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.config import KNOWLEDGE_DIR, MAX_TEXT_CHARS, ROOT
-from bot.model import Lookup, Verdict
-from bot.pipeline import cache, classifier
+from bot.model import LinkCheck, Lookup, Verdict
+from bot.pipeline import cache, classifier, links
 from bot.pipeline import numbers as numbers_mod
 from bot.pipeline.extract import Extracted, OrgFinder, extract
 from bot.pipeline.knowledge import Knowledge
@@ -82,6 +82,7 @@ class Engine:
         if knowledge is None and (parts is None or canonical.added):
             _save_parts(self.cache_dir, self.knowledge, self.normalizer, self.rules, canonical.memo)
         self.scorer = Scorer(self.knowledge)
+        self.link_rules = links.LinkRules.build(self.knowledge)
         self._lock = threading.RLock()
         self.index = ScriptIndex()  # empty until reload(): the store may have to be seeded first
 
@@ -197,6 +198,14 @@ class Engine:
         """Classify one phone number (official / reported / lookalike / unknown / invalid)."""
         return numbers_mod.lookup(raw, self.knowledge, self.store.reported_number)
 
+    def check_link(self, url: str) -> LinkCheck:
+        """Classify one URL or bare domain (official / lookalike / shortener / ip / unknown)."""
+        return links.check(url, self.knowledge, self.link_rules)
+
+    def lookup_any(self, raw: str) -> Lookup | LinkCheck:
+        """A lookup of whatever was sent: a link (URL or bare domain) or a phone number."""
+        return self.check_link(raw) if links.looks_like_link(raw) else self.lookup(raw)
+
     # --- analysis ---------------------------------------------------------------------------------
 
     def analyze(self, text: str | bytes | None, *, second_opinion: bool = True) -> Verdict:
@@ -216,6 +225,7 @@ class Engine:
             v.advice = self.scorer.safe_advice(v, [])
             return v
         ex, lookups, features = self._evidence(b, norm)
+        v.urls = self._link_checks(ex)
         fired = self.signals.evaluate(norm, features)
         if self.classifier is not None and second_opinion:
             hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")),
@@ -254,6 +264,14 @@ class Engine:
         lookups = self._lookups(ex)
         return ex, lookups, self._features(ex, lookups)
 
+    def _link_checks(self, ex: Extracted) -> list[LinkCheck]:
+        out = []
+        for f in ex.urls:
+            c = self.check_link(str(f.value))
+            c.input = ""
+            out.append(c)
+        return out
+
     def _lookups(self, ex: Extracted) -> list[Lookup]:
         out, seen = [], set()
         for f in ex.phones:
@@ -276,14 +294,20 @@ class Engine:
                 feats["non_official_number"].append(span)
             elif lk is not None:
                 feats["official_number"].append(span)
+            if lk is not None and lk.warnings:
+                feats["warned_number"].append(span)
         if ex.placeholder_phone:
             feats["mobile"].append((0, 0))
             feats["non_official_number"].append((0, 0))
         for f in ex.urls:
             feats["url"].append((f.start, f.end))
-            host = str(f.value).lower().split("://")[-1].split("/")[0].split("?")[0].split(":")[0]
-            if self.knowledge.is_official_domain(host) is None:
+            check = self.check_link(str(f.value))
+            if check.status != "official":
                 feats["unofficial_url"].append((f.start, f.end))
+            if check.status in ("lookalike", "shortener", "ip"):
+                feats[f"{check.status}_url"].append((f.start, f.end))
+        for f in ex.contacts:
+            feats["contact_handle"].append((f.start, f.end))
         if ex.placeholder_url:
             feats["url"].append((0, 0))
             feats["unofficial_url"].append((0, 0))

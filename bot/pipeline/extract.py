@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from bot.pipeline import numbers
+from bot.pipeline import contacts, numbers
 from bot.pipeline.knowledge import Knowledge, Organization
 from bot.pipeline.normalize import Normalized
 
@@ -79,6 +79,7 @@ class Extracted:
     amounts: list[Found] = field(default_factory=list)  # value: str as written
     percents: list[Found] = field(default_factory=list)  # value: float (yearly-return percentages only)
     orgs: list[Found] = field(default_factory=list)  # value: Organization
+    contacts: list[Found] = field(default_factory=list)  # value: model.Contact (QQ / WeChat handles)
     placeholder_phone: bool = False
     placeholder_url: bool = False
 
@@ -126,8 +127,9 @@ def extract(basic: Normalized, norm: Normalized, knowledge: Knowledge, orgs: Org
         a, b = basic.span(m.start(), m.start() + len(url))
         ex.urls.append(Found(basic.original[a:b], a, b))
         url_spans.append((m.start(), m.start() + len(url)))
+    handle_spans = _add_contacts(ex, basic, text)
     for s, e, p in numbers.find(text) + numbers.find_spelled(text):
-        if any(us <= s < ue for us, ue in url_spans):
+        if any(us <= s < ue for us, ue in url_spans + handle_spans):
             continue
         a, b = basic.span(s, e)
         ex.phones.append(Found(p, a, b))
@@ -148,6 +150,19 @@ def extract(basic: Normalized, norm: Normalized, knowledge: Knowledge, orgs: Org
     ex.placeholder_phone = bool(_PLACEHOLDER_PHONE.search(basic.original))
     ex.placeholder_url = bool(_PLACEHOLDER_URL.search(basic.original))
     return ex
+
+
+def _add_contacts(ex: Extracted, basic: Normalized, text: str) -> list[tuple[int, int]]:
+    """QQ numbers and WeChat ids (not phone numbers): where they are in ``text``, so the phone finder
+    skips them — except a WeChat id that is itself a mobile number, which is a phone number too."""
+    spans = []
+    for c in contacts.find(text):
+        a, b = basic.span(c.start, c.end)
+        ex.contacts.append(Found(c, a, b))
+        p = numbers.parse(c.id) if c.kind == "wechat" else None
+        if p is None or p.kind != "mobile":
+            spans.append((c.start, c.end))
+    return spans
 
 
 def _add_percent(ex: Extracted, basic: Normalized, text: str, s: int, e: int, value: float) -> None:

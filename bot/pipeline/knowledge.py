@@ -23,17 +23,20 @@ class OfficialNumber:
     status: str = "official"  # official | unverified
     confidence: str = ""
     source: str = ""
+    region: str = ""  # "HK", "TW": a line of that region, official there with its country code too
 
 
 @dataclass
 class Organization:
     id: str
     name: str
-    kind: str  # insurer | regulator | antifraud | police
+    kind: str  # insurer | regulator | police (insurers.yaml); bank | telecom | payment | government | utility (organizations.yaml)
     aliases: list[str] = field(default_factory=list)
     weak_aliases: list[str] = field(default_factory=list)
     numbers: list[OfficialNumber] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
+    #: Latin brand tokens that mark someone else's domain as a look-alike of this organisation's.
+    brands: list[str] = field(default_factory=list)
 
     def hotline(self) -> OfficialNumber | None:
         """The number to tell customers to call: the first official (verified) one."""
@@ -85,15 +88,23 @@ class Knowledge:
     #: Greetings and thanks (already reduced to letters and digits, lowercase) and the hint they get.
     smalltalk: frozenset[str] = frozenset()
     smalltalk_hint: str = ""
+    #: Official organisations beyond insurers (organizations.yaml: banks, telecoms, payment, government,
+    #: police, HK/TW lines). Only number and link lookups use them; messages are not searched for their names.
+    others: list[Organization] = field(default_factory=list)
+    #: links.yaml (shorteners, public suffixes, look-alike characters) and phone_ranges.yaml (virtual ranges).
+    link_rules: dict[str, Any] = field(default_factory=dict)
+    phone_ranges: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Knowledge:
         orgs = [_org(o) for o in (_load_yaml(directory / "insurers.yaml").get("organizations") or [])]
+        others = [_org(o) for o in (_load_yaml(directory / "organizations.yaml").get("organizations") or [])]
         notices = [_notice(n) for n in (_load_yaml(directory / "notices.yaml").get("notices") or [])]
         advice = _load_yaml(directory / "advice.yaml")
         talk = _load_yaml(directory / "smalltalk.yaml")
         phrases = frozenset(talk_key(str(p)) for p in talk.get("phrases") or [])
-        return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"), phrases, str(talk.get("hint") or ""))
+        return cls(orgs, notices, advice, _load_yaml(directory / "regions.yaml"), phrases, str(talk.get("hint") or ""),
+                   others, _load_yaml(directory / "links.yaml"), _load_yaml(directory / "phone_ranges.yaml"))
 
     def to_json(self) -> dict[str, Any]:
         """The knowledge as plain JSON (the start-up cache: YAML parsing costs more than the rest of a start)."""
@@ -104,20 +115,26 @@ class Knowledge:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Knowledge:
         """The inverse of :meth:`to_json`."""
-        orgs = [Organization(**{**o, "numbers": [OfficialNumber(**n) for n in o["numbers"]]})
-                for o in d["organizations"]]
-        return cls(orgs, [Notice(**n) for n in d["notices"]], d["advice"], d["regions"],
-                   frozenset(d["smalltalk"]), d["smalltalk_hint"])
+        def orgs(items: list[dict[str, Any]]) -> list[Organization]:
+            return [Organization(**{**o, "numbers": [OfficialNumber(**n) for n in o["numbers"]]}) for o in items]
+
+        return cls(orgs(d["organizations"]), [Notice(**n) for n in d["notices"]], d["advice"], d["regions"],
+                   frozenset(d["smalltalk"]), d["smalltalk_hint"], orgs(d.get("others") or []),
+                   d.get("link_rules") or {}, d.get("phone_ranges") or {})
 
     def __post_init__(self) -> None:
         self._notices_cache: dict[tuple[tuple[str, ...], int], list[Notice]] = {}
-        self.by_id = {o.id: o for o in self.organizations}
+        self.by_id = {o.id: o for o in self.registry()}
         self.official_numbers: dict[str, OfficialNumber] = {}
-        for o in self.organizations:
+        for o in self.registry():
             for n in o.numbers:
                 self.official_numbers.setdefault(n.number, n)
-        self.domains: dict[str, Organization] = {d.lower(): o for o in self.organizations for d in o.domains}
+        self.domains: dict[str, Organization] = {d.lower(): o for o in self.registry() for d in o.domains}
         self.notices_by_id = {n.id: n for n in self.notices}
+
+    def registry(self) -> list[Organization]:
+        """Every official organisation: insurers and authorities first, then the others."""
+        return [*self.organizations, *self.others]
 
     def is_smalltalk(self, text: str) -> bool:
         """A greeting, a thanks, "who are you", or nothing but emoji and punctuation (smalltalk.yaml)."""
@@ -191,6 +208,7 @@ def _org(o: dict[str, Any]) -> Organization:
         aliases=[str(a) for a in o.get("aliases") or []],
         weak_aliases=[str(a) for a in o.get("weak_aliases") or []],
         domains=[str(d).lower() for d in o.get("domains") or []],
+        brands=[str(b).lower() for b in o.get("brands") or []],
     )
     for n in o.get("numbers") or []:
         if isinstance(n, dict) and _digits(n.get("number")):
@@ -203,6 +221,7 @@ def _org(o: dict[str, Any]) -> Organization:
                     status="official" if str(n.get("status", "official")) == "official" else "unverified",
                     confidence=str(n.get("confidence", "")),
                     source=str(n.get("source", "")),
+                    region=str(o.get("region") or ""),
                 )
             )
     return org

@@ -47,7 +47,8 @@ class Scorer:
         """Fill ``v`` (text and flags already set) from the evidence; returns it."""
         v.signals = fired
         v.numbers = lookups
-        v.urls = [str(f.value) for f in ex.urls]
+        v.url_list = [str(f.value) for f in ex.urls]  # v.urls (each link checked) is set by the engine
+        v.contacts = [f.value for f in ex.contacts]
         v.amounts = [str(f.value) for f in ex.amounts]
         v.percents = sorted({float(f.value) for f in ex.percents})
         orgs = unique_orgs(ex)
@@ -97,7 +98,7 @@ class Scorer:
 
     def genuine_official(self, v: Verdict, lookups: list[Lookup]) -> Lookup | None:
         """A not-flagged message whose only number is an insurer's official line, with no link."""
-        if v.score >= LOW or v.urls or not lookups:
+        if v.score >= LOW or v.url_list or not lookups:
             return None
         if all(lk.status == "official" for lk in lookups) and lookups[0].org_kind in ("insurer", ""):
             return lookups[0]
@@ -139,7 +140,7 @@ class Scorer:
         if v.risk == "low":
             return str(action.get("low", "")).format(hotline=self.hotline(v, orgs))
         by_channel = action.get("by_channel") or {}
-        channel = "sms_link" if v.channel == "sms" and v.urls else v.channel
+        channel = "sms_link" if v.channel == "sms" and v.url_list else v.channel
         tpl = by_channel.get(channel) or by_channel.get("chat", "")
         return str(tpl).format(hotline=self.hotline(v, orgs))
 

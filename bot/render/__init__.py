@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
 
-from bot.model import SCAM_TYPES, Lookup, Verdict
+from bot.model import SCAM_TYPES, LinkCheck, Lookup, Verdict
 
 BADGES = {"high": "🔴 高风险", "medium": "🟠 中风险", "low": "🟡 低风险", "none": "🟢 未发现已知诈骗特征"}
 LOOKUP_BADGES = {
@@ -23,6 +23,14 @@ LOOKUP_BADGES = {
     "lookalike": "⚠️ 疑似仿冒",
     "unknown": "❔ 未收录",
     "invalid": "❌ 号码无效",
+}
+#: A link lookup's badge (also used for each link in a verdict's details).
+LINK_BADGES = {
+    "official": "✅ 官方网址",
+    "lookalike": "⚠️ 疑似仿冒网址",
+    "shortener": "⚠️ 短链接",
+    "ip": "⚠️ IP地址链接",
+    "unknown": "❔ 未收录网址",
 }
 SNIPPET = 600
 #: The plain-text reply's own bound (a terminal has no limit; this only keeps a runaway reply finite).
@@ -108,7 +116,7 @@ def _highlight(v: Verdict, mark: tuple[str, str], esc) -> str:
     merged = [list(x) for x in v.highlights]
     text = v.text
     # a highlight that touches a link covers the whole link, so the link is defanged in one piece
-    for u in v.urls:
+    for u in v.url_list:
         start = text.find(u)
         while u and start >= 0:
             end = start + len(u)
@@ -126,10 +134,10 @@ def _highlight(v: Verdict, mark: tuple[str, str], esc) -> str:
         if b <= lo or a >= hi or a < pos:
             continue
         a, b = max(a, lo), min(b, hi)
-        out.append(esc(defang(text[pos:a], v.urls)))
-        out.append(mark[0] + esc(defang(text[a:b], v.urls)) + mark[1])
+        out.append(esc(defang(text[pos:a], v.url_list)))
+        out.append(mark[0] + esc(defang(text[a:b], v.url_list)) + mark[1])
         pos = b
-    out.append(esc(defang(text[pos:hi], v.urls)))
+    out.append(esc(defang(text[pos:hi], v.url_list)))
     body = "".join(out)
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")
 
@@ -184,13 +192,17 @@ def detail_lines(v: Verdict, html_mode: bool) -> list[str]:
         out.append(b("为什么这样判断："))
         out.extend("• " + esc(s.label) + ("：" + esc(s.explanation) if s.explanation else "") for s in reasons[:4])
     if v.matches and v.risk != "none":
-        out.append(b("和已知的诈骗话术很像：") + esc(defang(_short(v.matches[0].script, 80), v.urls)))
+        out.append(b("和已知的诈骗话术很像：") + esc(defang(_short(v.matches[0].script, 80), v.url_list)))
     if v.risk != "none" and v.highlights:
         mark = ("<u><b>", "</b></u>") if html_mode else ("«", "»")
         out.append(b("您收到的内容（可疑说法已标出）：") + "\n" + _highlight(v, mark, esc))
     for lk in v.numbers:
-        if lk.status != "unknown" or v.risk in ("high", "medium"):
+        if lk.status != "unknown" or lk.warnings or v.risk in ("high", "medium"):
             out.append(lookup_line(lk, html_mode))
+            out.extend("  ⚠️ " + esc(w) for w in lk.warnings[:1])
+    for c in v.urls:
+        if c.status != "unknown":
+            out.append(link_line(c, html_mode))
     if v.notices:
         out.append(b("官方风险提示："))
         for n in v.notices:
@@ -294,11 +306,12 @@ def with_note(body: str, line: str, limit: int | None) -> str:
 
 
 def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
+    """The badge line of a number lookup, the number shown as people at home write it."""
     esc = _escapes(html_mode)[0]
-    num = esc(lk.normalized or lk.input)
+    num = esc(lk.display or lk.normalized or lk.input)
+    who = esc(lk.org or lk.insurer or "")
     if lk.status == "official":
-        who = lk.insurer or ""
-        return f"{LOOKUP_BADGES['official']} {num}：{esc(who)}的官方号码"
+        return f"{LOOKUP_BADGES['official']} {num}：{who}的官方号码"
     if lk.status == "reported":
         types = type_names(lk.scam_types) if lk.scam_types else "诈骗"
         return f"{LOOKUP_BADGES['reported']} {num}：已被举报 {lk.reports} 次（{esc(types)}）"
@@ -307,13 +320,24 @@ def lookup_line(lk: Lookup, html_mode: bool = False) -> str:
         return (f"{LOOKUP_BADGES['lookalike']} {num}：与{esc(sim.get('insurer', ''))}官方号码 {esc(sim.get('number', ''))}"
                 f" 相似（{esc(sim.get('how', ''))}），但不是{esc(sim.get('insurer', ''))}的号码")
     if lk.status == "invalid":
+        if lk.kind in ("qq", "wechat"):
+            name = "QQ号" if lk.kind == "qq" else "微信号"
+            return f"{LOOKUP_BADGES['invalid']} {esc(lk.input[:40])}：这是{name}，不是电话号码"
         return f"{LOOKUP_BADGES['invalid']} {esc(lk.input[:40])}：不是有效的电话号码"
+    if who and lk.unverified:
+        return f"{LOOKUP_BADGES['unknown']} {num}：登记为{who}的号码，但来源尚未核实"
+    if who and lk.similar_to:
+        real = esc(lk.similar_to[0].get("number", ""))
+        return f"{LOOKUP_BADGES['unknown']} {num}：不是{who}的号码（{who}的是 {real}，前面不会加国际前缀）"
     return f"{LOOKUP_BADGES['unknown']} {num}：未收录（不在官方号码库，也未被举报）"
 
 
 def _lookup_lines(lk: Lookup, html_mode: bool) -> list[str]:
     esc = _escapes(html_mode)[0]
     out = [lookup_line(lk, html_mode)]
+    if lk.extension:
+        out.append(f"（分机 {esc(lk.extension)}：查询的是总机号码 {esc(lk.normalized)}）")
+    out.extend("⚠️ " + esc(w) for w in lk.warnings)
     if lk.status == "official":
         if lk.org_kind == "regulator":
             out.append("这是监管部门的消费者投诉维权热线。注意：监管部门不会主动打电话要求您退保、转账或缴费。")
@@ -334,7 +358,7 @@ def _lookup_lines(lk: Lookup, html_mode: bool) -> list[str]:
         if lk.kind == "mobile":
             out.append("这是手机号码。保险公司和监管部门的官方客服不会用个人手机号联系您办理退保、理赔或贷款。")
         out.append("未收录不代表安全。如对方自称保险公司或监管部门，请挂断后拨打官方客服核实。")
-    else:
+    elif lk.kind not in ("qq", "wechat"):
         out.append("请发送完整号码，例如 95519、400-xxx-xxxx 或 139xxxxxxxx。")
     return out
 
@@ -345,6 +369,55 @@ def lookup_html(lk: Lookup) -> str:
 
 def lookup_text(lk: Lookup) -> str:
     return "\n".join(_lookup_lines(lk, False))
+
+
+def link_line(c: LinkCheck, html_mode: bool = False) -> str:
+    """The badge line of a link: whose domain it is, or what it is instead (the host shown defanged)."""
+    esc = _escapes(html_mode)[0]
+    host = esc(c.host.replace(".", "[.]") if c.status != "official" else c.host) or esc(c.url[:60])
+    org = esc(c.org or "")
+    if c.status == "official":
+        return f"{LINK_BADGES['official']} {host}：{org}的官方网址"
+    if c.status == "lookalike":
+        how = esc(c.similar_to[0]["how"]) if c.similar_to else ""
+        return f"{LINK_BADGES['lookalike']} {host}：不是{org}的网址（{how}）"
+    if c.status == "shortener":
+        return f"{LINK_BADGES['shortener']} {host}：短链接会隐藏真实网址，看不出会打开哪里"
+    if c.status == "ip":
+        return f"{LINK_BADGES['ip']} {host}：用IP地址代替域名，正规机构不会这样发链接"
+    return f"{LINK_BADGES['unknown']} {host}：不是登记的官方网址"
+
+
+def _link_lines(c: LinkCheck, html_mode: bool) -> list[str]:
+    esc = _escapes(html_mode)[0]
+    out = [link_line(c, html_mode)]
+    if c.decoded_host:
+        out.append(f"这个域名用了 punycode 编码，实际显示为：{esc(c.decoded_host)}")
+    for s in c.similar_to[1:3]:
+        out.append(f"也像{esc(s['org'])}的网址（{esc(s['how'])}）")
+    if c.status == "official":
+        out.append("网址是真的，也要看清是不是对方发来的链接；办理退保、理赔、退费请自己打开官方App或官网。")
+    elif c.status == "lookalike":
+        real = c.similar_to[0].get("domain") if c.similar_to else ""
+        where = f"（官网 {esc(real)}）" if real else ""
+        out.append(f"不要点击，也不要在里面填写银行卡、验证码或身份证；请自己打开{esc(c.org or '')}官方App或官网{where}。")
+    elif c.status in ("shortener", "ip"):
+        out.append("不要点击来历不明的链接；自称保险公司、银行或政府部门的，请自己打开官方App或官网核实。")
+    else:
+        out.append("未收录不代表安全。自称保险公司或监管部门的，请只通过官方App、官网或官方电话办理。")
+    return out
+
+
+def link_html(c: LinkCheck) -> str:
+    return "\n".join(_link_lines(c, True))
+
+
+def link_text(c: LinkCheck) -> str:
+    return "\n".join(_link_lines(c, False))
+
+
+def link_json(c: LinkCheck) -> str:
+    return json.dumps(c.to_dict(), ensure_ascii=False)
 
 
 def as_dict(obj: Any) -> Any:

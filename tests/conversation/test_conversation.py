@@ -127,3 +127,17 @@ def test_menus_and_commands_are_consistent():
     names = {n for n, _ in conversation.menu(admin=False) + conversation.menu(admin=True)}
     assert names <= conversation.COMMANDS
     assert all(n.islower() and len(n) <= 32 for n in names)  # Telegram's rules for command names
+
+
+def test_a_message_that_is_only_a_link_gets_a_link_lookup(engine):
+    reply = conversation.check_message(engine, "pingan-lipei.cc")
+    assert reply.kind == "lookup" and reply.verdict is None
+    assert reply.text.startswith("⚠️ 疑似仿冒网址 pingan-lipei[.]cc：不是中国平安的网址")
+    assert reply.data["link"]["status"] == "lookalike"
+
+
+def test_lookup_command_takes_a_domain_and_a_number(engine):
+    reply = conversation.respond(engine, "/lookup www.icbc.com.cn", user_id="terminal")
+    assert reply.text.startswith("✅ 官方网址 www.icbc.com.cn：中国工商银行的官方网址")
+    reply = conversation.respond(engine, "/lookup 95533", user_id="terminal")
+    assert reply.text.startswith("✅ 官方号码 95533：中国建设银行的官方号码") and reply.lookup.org_kind == "bank"

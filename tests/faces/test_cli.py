@@ -279,3 +279,38 @@ def test_eval_modes_are_the_evaluators_and_an_unknown_one_is_refused(engine) -> 
     assert tuple(mode.choices) == MODES
     with pytest.raises(ValueError, match="unknown mode"):
         evaluate(engine, [], mode="both-ish")
+
+
+@pytest.mark.parametrize("target, status, org", [("pingan-lipei.cc", "lookalike", "中国平安"),
+                                                 ("https://u.pingan.com/x", "official", "中国平安"),
+                                                 ("t.cn/Ab3xYz", "shortener", None)])
+def test_lookup_takes_a_url_or_a_bare_domain(db, target: str, status: str, org: str | None) -> None:
+    d = json.loads(out(run(db, "lookup", target, "--json")))
+    assert (d["status"], d["org"]) == (status, org) and d["host"] in target.lower()
+
+
+def test_lookup_of_a_bank_line_prints_the_bank(db) -> None:
+    text = out(run(db, "lookup", "95588"))
+    assert text.startswith("✅ 官方号码 95588：中国工商银行的官方号码")
+    d = json.loads(out(run(db, "lookup", "+852 9123 4567", "--json")))
+    assert d["status"] == "unknown" and any("香港" in w for w in d["warnings"]) and d["display"] == "+852 9123 4567"
+
+
+def test_eval_lookups_prints_accuracy_per_kind(db, tmp_path) -> None:
+    f = tmp_path / "l.jsonl"
+    f.write_text('{"input": "95588", "kind": "bank", "expect": {"status": "official", "org_kind": "bank"}}\n'
+                 '{"input": "pingan-lipei.cc", "kind": "lookalike", "expect": {"status": "lookalike"}}\n'
+                 '{"input": "95591", "kind": "wrong_on_purpose", "expect": {"status": "official"}}\n', encoding="utf-8")
+    r = run(db, "eval-lookups", str(f), "--errors", "5")
+    text = out(r)
+    assert r.returncode == 0 and "查询准确率：66.7%（2/3）" in text
+    assert re.search(r"bank\s+100\.0%\s+1/1", text) and re.search(r"wrong_on_purpose\s+0\.0%\s+0/1", text)
+    assert "✗ [wrong_on_purpose] '95591'" in text
+
+
+def test_eval_lookups_refuses_a_bad_file(db, tmp_path) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"input": "95588"}\n', encoding="utf-8")
+    r = run(db, "eval-lookups", str(f))
+    assert r.returncode == 1 and "第 1 行" in r.stderr
+    assert run(db, "eval-lookups", str(tmp_path / "missing.jsonl")).returncode == 1

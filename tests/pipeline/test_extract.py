@@ -12,7 +12,8 @@ def test_percentages_need_return_context(engine: Engine) -> None:
 
 def test_urls_and_amounts(engine: Engine) -> None:
     v = engine.analyze("点击 http://bdxx-vip.cn/a?b=1 领取理赔款，先交手续费 1,500 元或￥300")
-    assert v.urls == ["http://bdxx-vip.cn/a?b=1"]
+    assert v.url_list == ["http://bdxx-vip.cn/a?b=1"]
+    assert [(c.host, c.status) for c in v.urls] == [("bdxx-vip.cn", "unknown")]
     assert any("1,500" in a for a in v.amounts) and any("300" in a for a in v.amounts)
 
 

@@ -95,7 +95,7 @@ def test_scam_screenshot_type(name: str, read, engine: Engine) -> None:
 
 def test_claim_fee_link_is_extracted(read, engine: Engine) -> None:
     v = engine.analyze(read("sms_claim_fee_link.png").text)
-    assert any("pa-lipei.cn" in u for u in v.urls)
+    assert any("pa-lipei.cn" in u for u in v.url_list)
 
 
 @pytest.mark.parametrize("name", sorted(LEGIT))

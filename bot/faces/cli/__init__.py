@@ -1,7 +1,7 @@
 """The command line: ``python run.py [command]`` (``python -m bot`` is the same).
 
 Commands (see the README and ``python run.py --help``): run the bot (default), ``chat``, ``check``,
-``lookup``, ``eval``, ``admin``. They are registered in :data:`COMMANDS` (the admin sub-commands in
+``lookup``, ``eval``, ``eval-lookups``, ``admin``. They are registered in :data:`COMMANDS` (the admin sub-commands in
 :data:`bot.faces.cli.admin.ADMIN_COMMANDS`); each entry names the function that adds its options and
 the one that runs it, so ``--help`` is generated from the same table the dispatch uses.
 Exit statuses: 0 ok; 1 an operation failed (clear message on stderr); 2 usage error or no token.
@@ -18,7 +18,16 @@ import logging
 from bot import __version__
 from bot.faces.cli.admin import admin_options, run_admin
 from bot.faces.cli.chat import chat, chat_options
-from bot.faces.cli.check import check, check_options, eval_options, evaluate, lookup, lookup_options
+from bot.faces.cli.check import (
+    check,
+    check_options,
+    eval_lookups,
+    eval_lookups_options,
+    eval_options,
+    evaluate,
+    lookup,
+    lookup_options,
+)
 from bot.faces.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Command, add_commands, err, find
 
 __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -43,8 +52,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("run", "运行 Telegram 机器人（默认）", run_bot),
     Command("chat", "在终端里和机器人对话（不需要 Telegram）", chat, chat_options),
     Command("check", "分析一条消息（TEXT 或标准输入）", check, check_options),
-    Command("lookup", "查询电话号码", lookup, lookup_options),
+    Command("lookup", "查询电话号码或网址", lookup, lookup_options),
     Command("eval", "在标注语料上计算精确率、召回率、误报率", evaluate, eval_options),
+    Command("eval-lookups", "在号码/网址答案文件上按类别计算查询准确率", eval_lookups, eval_lookups_options),
     Command("admin", "管理话术和号码", run_admin, admin_options),
 )
 

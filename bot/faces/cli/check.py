@@ -124,17 +124,52 @@ def _image_json(v: Verdict | None, res: OcrResult) -> str:
 
 
 def lookup_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("number", help="号码，如 95519、+86 139 1234 5678")
+    p.add_argument("number", help="号码、网址或域名，如 95519、+86 139 1234 5678、pingan-lipei.cc")
     p.add_argument("--json", action="store_true")
 
 
 @with_engine
 def lookup(args: argparse.Namespace, engine: Engine) -> int:
-    """What is known about one phone number."""
+    """What is known about one phone number, URL or bare domain."""
     from bot import render
+    from bot.model import LinkCheck
 
-    lk = engine.lookup(args.number)
-    out(render.lookup_json(lk) if args.json else render.lookup_text(lk))
+    found = engine.lookup_any(args.number)
+    if isinstance(found, LinkCheck):
+        out(render.link_json(found) if args.json else render.link_text(found))
+    else:
+        out(render.lookup_json(found) if args.json else render.lookup_text(found))
+    return EXIT_OK
+
+
+# --- eval-lookups ------------------------------------------------------------------------------------------
+
+
+def eval_lookups_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="查询答案文件（.jsonl：input 或 text、kind、expect），如 tests/fixtures/lookups_numbers.jsonl")
+    p.add_argument("--errors", type=int, default=0, metavar="N", help="列出前 N 个错误")
+    p.add_argument("--json", action="store_true")
+
+
+def eval_lookups(args: argparse.Namespace) -> int:
+    """Accuracy of number and link lookups per kind, on files of expected answers."""
+    from bot.admin.lookup_eval import evaluate as run_evaluation
+    from bot.admin.lookup_eval import format_report, read_rows
+
+    rows = []
+    for f in args.files:
+        p = Path(f)
+        if not p.is_file():
+            err(f"文件不存在：{f}")
+            return EXIT_FAIL
+        try:
+            rows.extend(read_rows(p))
+        except (ValueError, UnicodeDecodeError, OSError) as e:
+            err(f"无法读取 {f}：{e}")
+            return EXIT_FAIL
+    with opened_engine() as e:
+        result = run_evaluation(e, rows, errors=args.errors)
+    out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
     return EXIT_OK
 
 

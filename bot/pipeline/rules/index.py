@@ -18,7 +18,8 @@ from bot.pipeline.rules.signals import Rule, SignalSet, Span
 
 #: features ``Engine._features`` computes; any other ``@feature`` may be derived inside ``SignalSet.evaluate``
 ENGINE_FEATURES = frozenset(
-    {"percent_high", "mobile", "non_official_number", "official_number", "url", "unofficial_url", "insurer", "regulator", "amount"}
+    {"percent_high", "mobile", "non_official_number", "official_number", "url", "unofficial_url", "insurer", "regulator",
+     "amount", "warned_number", "contact_handle", "lookalike_url", "shortener_url", "ip_url"}
 )
 
 

@@ -43,6 +43,11 @@ FEATURES = (
     "insurer",
     "regulator",
     "amount",
+    "warned_number",
+    "contact_handle",
+    "lookalike_url",
+    "shortener_url",
+    "ip_url",
     "phone_line",
     "transfer_amount",
 )
