@@ -279,12 +279,20 @@ class RedactingFormatter(logging.Formatter):
         return out
 
 
-class _DropInvalidToken(logging.Filter):
-    """PTB logs a refused token with a long traceback before raising; :func:`run` then says it in
-    one clear line, so the traceback is dropped."""
+class _DropStartupTracebacks(logging.Filter):
+    """PTB logs a refused token, and a Bot API it could not reach at start-up, with a long traceback
+    before raising; :func:`run` then says it in one clear line, so the traceback is dropped — except at
+    ``BOT_LOG_LEVEL=DEBUG``, where an unreachable server's traceback is kept for troubleshooting."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__()
+        self.debug = debug
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, InvalidToken):
+            return False
+        return self.debug or not isinstance(err, NetworkError)
 
 
 def configure_logging(token: str, level: str | None = None) -> None:
@@ -305,8 +313,9 @@ def configure_logging(token: str, level: str | None = None) -> None:
         if not isinstance(h.formatter, RedactingFormatter):
             h.setFormatter(RedactingFormatter(h.formatter, [token]))
     ptb = logging.getLogger("telegram.ext")
-    if not any(isinstance(f, _DropInvalidToken) for f in ptb.filters):
-        ptb.addFilter(_DropInvalidToken())
+    for f in [f for f in ptb.filters if isinstance(f, _DropStartupTracebacks)]:
+        ptb.removeFilter(f)
+    ptb.addFilter(_DropStartupTracebacks(debug))
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
     ours = logging.getLevelName(wanted)
