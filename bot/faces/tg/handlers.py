@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import time
 import traceback
 
+import httpx
 from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -27,7 +29,7 @@ from telegram.constants import ChatMemberStatus, ChatType, InlineKeyboardButtonL
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
-from bot import conversation
+from bot import conversation, render
 from bot.conversation.buttons import REPORT_CHECK, ButtonKind
 from bot.faces.tg.services import services
 from bot.faces.tg.throttle import Decision
@@ -87,13 +89,68 @@ def markup(reply: conversation.Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+#: Waits (seconds) before the second and the third try after a server error (HTTP 5xx) or a connection
+#: that could not be opened: a lost verdict is worse than a late one.
+RETRY_DELAYS = (1.0, 2.0)
+APOLOGY = "抱歉，Telegram 暂时出了问题，结果没能发出。请稍后重新发送这条消息。"
+#: After a connection lost once the request had gone out: the verdict may well have arrived, so it is
+#: not sent a second time; this one line covers the case where it did not.
+RESEND_HINT = "⚠️ 网络中断：如果您没有看到检查结果，请重新发送这条消息。"
+TOO_LONG_NOTE = "（完整说明超出 Telegram 的长度限制，已省略。）"
+
+
+def never_sent(err: NetworkError) -> bool:
+    """Whether the request surely never reached Telegram (a connection that could not be opened, a
+    full pool) or was refused by it with a server error — then sending again can't make a duplicate.
+    A connection lost after the request went out (or a read timeout) is not: it may have been done."""
+    cause = err.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return True
+    return not isinstance(err, TimedOut) and cause is None  # PTB's own NetworkError for an HTTP 5xx answer
+
+
+def shorter(reply: conversation.Reply, region: str) -> tuple[str, str | None]:
+    """A shorter form of a reply Telegram found too long: a verdict's short answer (badge, what this
+    is, what to do) and a note; anything else, its plain text cut to fit."""
+    if reply.verdict is not None:
+        return render.verdict_short_html(reply.verdict, region) + "\n" + html.escape(TOO_LONG_NOTE), ParseMode.HTML
+    return reply.text[: REPLY_LIMIT // 2], None
+
+
+async def _send_once(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: conversation.Reply, region: str,
+                     kwargs: dict) -> Message:
+    """One try: HTML; plain text if Telegram rejects the HTML; the short form if it is too long."""
+    try:
+        return await context.bot.send_message(chat_id, reply.html, parse_mode=ParseMode.HTML, **kwargs)
+    except BadRequest as e:
+        why = e.message.lower()
+        if "too long" in why:
+            log.warning("Telegram found a reply too long (%s); sending its short form", e.message)
+            text, mode = shorter(reply, region)
+            return await context.bot.send_message(chat_id, text, parse_mode=mode, **kwargs)
+        if "entit" not in why and "parse" not in why:
+            raise
+        log.warning("Telegram rejected a reply's HTML (%s); sending it as plain text", e.message)
+        return await context.bot.send_message(chat_id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], **kwargs)
+
+
+async def _say(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    """A one-line notice, best effort (it is what we say when sending already failed)."""
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(chat_id, text)
+
+
 async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: conversation.Reply,
                      reply_to: int | None = None) -> Message | None:
     """Send a dialog reply as HTML with its buttons.
 
-    Falls back to the plain-text version if Telegram rejects the HTML, and retries once on a server
-    error (HTTP 5xx), because a lost verdict is worse than a late one. Rate limits (429) are retried
-    by the AIORateLimiter; "bot blocked" (403) and other refusals go to the error handler."""
+    Falls back to plain text if Telegram rejects the HTML, and to the short form if it finds it too
+    long. A server error (HTTP 5xx) or a connection that could not be opened is retried after
+    :data:`RETRY_DELAYS`, and when every try failed the user gets a short apology. A connection lost
+    after a verdict went out is not retried (Telegram has no way to ask whether it arrived, and a
+    second verdict is confusing): one line asks to resend if nothing came. Rate limits (429) are the
+    rate limiter's (bot/faces/tg/ratelimit.py); "bot blocked" (403) and other refusals go to the
+    error handler."""
     chat = update.effective_chat
     if chat is None:
         return None
@@ -103,21 +160,22 @@ async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: 
         "reply_parameters": ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
         if reply_to else None,
     }
-    for attempt in (1, 2):
+    region = region_of(update.effective_user)
+    for delay in (*RETRY_DELAYS, None):
         try:
-            try:
-                return await context.bot.send_message(chat.id, reply.html, parse_mode=ParseMode.HTML, **kwargs)
-            except BadRequest as e:
-                if "entit" not in e.message.lower() and "parse" not in e.message.lower():
-                    raise
-                log.warning("Telegram rejected a reply's HTML (%s); sending it as plain text", e.message)
-                return await context.bot.send_message(chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], **kwargs)
-        except (BadRequest, TimedOut, Forbidden):
+            return await _send_once(context, chat.id, reply, region, kwargs)
+        except (BadRequest, Forbidden):
             raise
-        except NetworkError:
-            if attempt == 2:
-                raise
-            await asyncio.sleep(1.0)
+        except NetworkError as e:
+            if reply.verdict is not None and not never_sent(e):
+                log.warning("connection lost after sending a verdict (%s): not sent twice", describe_error(e))
+                await _say(context, chat.id, RESEND_HINT)
+                return None
+            if delay is None:
+                log.warning("a reply could not be sent after %d tries (%s)", len(RETRY_DELAYS) + 1, describe_error(e))
+                await _say(context, chat.id, APOLOGY)
+                return None
+            await asyncio.sleep(delay)
     return None
 
 
