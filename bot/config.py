@@ -111,7 +111,8 @@ def open_engine(settings: Settings) -> Engine:
     store = connect(settings.db_path)
     try:
         engine = Engine(store, cache_folder=cache_dir())
-        seed(store, engine.script_forms, engine.number_key)
+        if not store.readonly:  # a read-only database is used as it is
+            seed(store, engine.script_forms, engine.number_key)
         engine.reload()
     except BaseException:
         store.close()

@@ -138,8 +138,9 @@ def check_screenshot(engine: Engine, text: str, note: render.Note, *, face: str 
 # --- the checks log and feedback ---------------------------------------------------------------------
 
 
-def record_check(engine: Engine, v: Verdict, face: str) -> int:
-    """Log one check for the statistics: risk, score, pattern ids, scam types, face — never text."""
+def record_check(engine: Engine, v: Verdict, face: str) -> int | None:
+    """Log one check for the statistics: risk, score, pattern ids, scam types, face — never text. None
+    when the database can't be written (the verdict goes out anyway, bot.store.checks.record)."""
     row = {"at": now(), "day": today(), "risk": v.risk, "score": round(float(v.score), 1),
            "pattern_ids": json.dumps([m.pattern_id for m in v.matches]),
            "scam_types": json.dumps(v.scam_types), "face": face}
@@ -152,6 +153,8 @@ def record_reply(engine: Engine, reply: Reply, face: str, *, report: bool = True
     if v is None or v.empty:
         return reply
     reply.check_id = record_check(engine, v, face)
+    if reply.check_id is None:  # not saved: no check for buttons to refer to
+        return reply
     labels = feedback_buttons(reply.check_id, report=report)
     reply.buttons = traditional_buttons(labels) if v.traditional else labels
     return reply

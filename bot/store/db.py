@@ -44,6 +44,22 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[tuple[list[T], str
         yield part, ",".join("?" * len(part))
 
 
+#: The busy timeout of every connection (ms): admin changes and imports wait this long for the write lock.
+BUSY_MS = 30_000
+
+
+@contextlib.contextmanager
+def short_wait(db: sqlite_utils.Database, ms: int) -> Iterator[None]:
+    """Wait at most ``ms`` for a lock in this block (instead of :data:`BUSY_MS`): for writes that must
+    not hold up a reply (the statistics, /forgetme) — they give up and say so rather than stall the
+    engine thread every user shares."""
+    db.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+
+
 @contextlib.contextmanager
 def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction (BEGIN IMMEDIATE: take the write lock up front, wait on busy, never
