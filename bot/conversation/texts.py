@@ -53,6 +53,7 @@ FAILED = "❌ {error}"
 
 REPORT_USAGE = ("用法：\n• 回复一条诈骗消息，发送 /report\n• /report 号码 对方说了什么，例如 /report 13912345678 自称保险公司客服，让我退保买理财\n"
                 "• /report 后粘贴诈骗短信原文\n举报内容会先去除身份证号、银行卡号、手机号和姓名，再交管理员审核。")
+REPORT_CAP = "❌ 您今天的举报已达上限（{cap} 条），请明天再试。紧急情况请拨打 96110 或 110。"
 NOTHING_TO_REPORT = "被回复的消息里没有可举报的文字。请回复诈骗短信本身，或发送 /report 加上短信文字。"
 ADD_TO_NUMBER_REPORT = "\n想补充对方说了什么，请发送：/report {number} 对方的说法"
 

@@ -30,6 +30,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, T
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 from bot import conversation, render
+from bot.admin import reports
+from bot.conversation import texts
 from bot.conversation.buttons import REPORT_CHECK, ButtonKind
 from bot.faces.tg.services import services
 from bot.faces.tg.throttle import Decision
@@ -48,6 +50,8 @@ MAX_UPDATE_CHARS = 20_000
 TOO_LONG = "📏 消息太长（超过 2 万字），无法检查。请只发送可疑的那一段短信或聊天内容。"
 PENDING_PRIVATE_ONLY = "请在与我的私聊中使用 /pending：举报内容只给管理员看，不在群里显示。"
 REPLY_TO_BOT = "请回复诈骗消息本身（而不是我的回复）再发送 /report，或点检查结果下面的 🚩 举报。"
+#: Report outcomes that count towards the daily cap (as bot.admin.reports counts them in the database).
+COUNTED_REPORTS = ("created", "repeat")
 #: At most one admin notification per kind of error in this many seconds.
 ADMIN_NOTICE_EVERY = 300.0
 TRADITIONAL_LANGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
@@ -198,7 +202,7 @@ async def throttle_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if user is None or not (update.message or update.callback_query):
         return
     svc = services(context)
-    decision = svc.throttle.hit(user.id)
+    decision = svc.throttle.hit(svc.anon(user.id))
     if decision is not Decision.ALLOW:
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):
@@ -342,7 +346,9 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     target = msg.reply_to_message
     region = region_of(user)
-    if target is not None and not context.args:
+    if svc.reports_today.count(svc.anon(user.id)) >= reports.DAILY_CAP:
+        reply = conversation.plain(texts.REPORT_CAP.format(cap=reports.DAILY_CAP), "error")
+    elif target is not None and not context.args:
         if target.from_user is not None and target.from_user.id == context.bot.id:
             reply = conversation.plain(REPLY_TO_BOT, "error")
         else:
@@ -353,27 +359,68 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
                               face=face_of(update), region=region,
                               limit=REPLY_LIMIT)
+    if reply.data.get("status") in COUNTED_REPORTS:
+        svc.reports_today.add(svc.anon(user.id))
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
 
 
 async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/forgetme: delete what the database holds about the user (conversation.forget_me), and what this
-    process holds in memory (throttle counters, an open form's data), then say so."""
+    """/forgetme: delete what the database holds about the user (conversation.forget_me) and an open
+    form's data, then say so. If another program holds the database, the rest is finished by a job
+    (:func:`finish_forgetting`) and the reply says so. The anonymous limit counters stay: they are not
+    about anyone, and clearing them would let /forgetme reset the flood limit and the report cap."""
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
         return
     svc = services(context)
     reply = await svc.run(conversation.forget_me, user.id)
-    svc.throttle.forget(user.id)
     with contextlib.suppress(KeyError):
         context.application.drop_user_data(user.id)
-    log.info("update %s: forgetme done (%s items)", update.update_id, reply.data.get("deleted"))
+    if reply.data.get("deferred"):
+        svc.forget_later.add(user.id)
+    svc.traces_left |= bool(reply.data.get("traces_left"))
+    if svc.forget_later or svc.traces_left:
+        schedule_forget_retry(context)
+    log.info("update %s: forgetme %s (%s items)", update.update_id,
+             "deferred" if reply.data.get("deferred") else "done", reply.data.get("deleted"))
     region = region_of(user)
     if region:
         reply = conversation.traditional_reply(reply, region)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+#: How often a deferred /forgetme, or its WAL clean-up, is retried (seconds).
+FORGET_RETRY_EVERY = 15.0
+
+
+def schedule_forget_retry(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start the retry job of :func:`finish_forgetting` unless it runs already."""
+    jq = context.application.job_queue
+    if jq is not None and not jq.get_jobs_by_name("finish-forgetting"):
+        jq.run_repeating(finish_forgetting, interval=FORGET_RETRY_EVERY, first=FORGET_RETRY_EVERY,
+                         name="finish-forgetting")
+
+
+async def finish_forgetting(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Retry the /forgetme requests that found the database locked (telling each user when done), then
+    the checkpoint that empties the WAL of deleted text; stops itself when nothing is left."""
+    svc = services(context)
+    for user_id in sorted(svc.forget_later):
+        reply = await svc.run(conversation.forget_me, user_id)
+        if reply.data.get("deferred"):
+            continue
+        svc.forget_later.discard(user_id)
+        svc.traces_left |= bool(reply.data.get("traces_left"))
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(user_id, reply.text)
+    if svc.traces_left and not svc.forget_later:
+        svc.traces_left = not await svc.run(conversation.erase_traces)
+        if not svc.traces_left:
+            log.info("forgetme: deleted rows are now gone from the file and the WAL")
+    if not svc.forget_later and not svc.traces_left and context.job is not None:
+        context.job.schedule_removal()
 
 
 async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

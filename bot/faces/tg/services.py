@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
+import hmac
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +31,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor, ContextTypes
 
 from bot.config import Settings
-from bot.faces.tg.throttle import Throttle
+from bot.faces.tg.throttle import DailyCounter, Throttle
 from bot.pipeline.engine import Engine
 
 T = TypeVar("T")
@@ -72,6 +75,20 @@ class Services:
     group_throttle: Throttle = field(default_factory=lambda: Throttle(GROUP_CAPACITY, GROUP_PERIOD))
     #: error kind → monotonic time of the last admin notification (one per kind per ADMIN_NOTICE_EVERY)
     notified: dict[str, float] = field(default_factory=dict)
+    #: Reports filed today per anonymous key: the daily cap, kept across /forgetme.
+    reports_today: DailyCounter = field(default_factory=DailyCounter)
+    #: The key of :meth:`anon`, made per process and never stored: the limits' keys can't be turned back
+    #: into user ids, and mean nothing after a restart.
+    limits_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: /forgetme requests that found the database locked, retried by a job (user ids, in memory only
+    #: until done), and whether a finished one left traces in the WAL for lack of a complete checkpoint.
+    forget_later: set[int] = field(default_factory=set)
+    traces_left: bool = False
+
+    def anon(self, user_id: int) -> str:
+        """The anonymous key the limits count under: a keyed hash of the user id. /forgetme leaves these
+        counters alone — they say nothing about who anyone is — so it can't be used to reset a limit."""
+        return hmac.new(self.limits_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids
