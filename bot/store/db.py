@@ -101,6 +101,18 @@ def salt(db: sqlite_utils.Database) -> str:
     return value
 
 
+def button_secret(db: sqlite_utils.Database) -> str:
+    """The database's secret for signing inline-button data (meta key ``button_secret``), created on
+    first use like the salt. Kept in the database so that buttons stay valid across restarts and every
+    process serving the same file agrees; never shown (the Datasette metadata closes ``meta``)."""
+    value = get_meta(db, "button_secret")
+    if value is None:
+        with write(db):
+            db.execute("insert or ignore into meta (key, value) values ('button_secret', ?)", [secrets.token_hex(32)])
+        value = get_meta(db, "button_secret") or ""
+    return value
+
+
 def user_hash(db: sqlite_utils.Database, user_id: int | str) -> str:
     """A salted SHA-256 of a user id, so reports and feedback can be counted per person without storing
     who they are. The salt is created once per database (meta key ``user_salt``)."""

@@ -6,7 +6,8 @@ it, and that what it holds can be deleted on request (``/forgetme``) and expires
 
 * ``feedback``: their 有帮助 / 误报 votes, keyed by a salted hash of their Telegram id;
 * ``report_reporters``: which reports they filed (salted hash, time);
-* ``reports``: the redacted text or number they reported, with the first reporter's salted hash.
+* ``reports``: the redacted text or number they reported, with the first reporter's salted hash;
+* ``report_authors``: which reports hold a message they wrote that an admin reported (salted hash).
 
 The checks log (``checks``) holds counts, risk levels and pattern ids only, never who or what, so it
 is not personal data and is kept. Deleting is done with ``PRAGMA secure_delete`` (freed pages are
@@ -32,13 +33,14 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from bot.store import reports as report_rows
 from bot.store.db import chunks, short_wait, user_hash, write
-from bot.store.schema import APPROVED, FEEDBACK, REPORT_REPORTERS, REPORTS
+from bot.store.schema import APPROVED, FEEDBACK, REPORT_AUTHORS, REPORT_REPORTERS, REPORTS
 
 log = logging.getLogger(__name__)
 
 #: What /forgetme and the retention purge delete; the README's "What is stored" lists the same.
-PERSONAL_TABLES = (FEEDBACK, REPORT_REPORTERS, REPORTS)
+PERSONAL_TABLES = (FEEDBACK, REPORT_REPORTERS, REPORT_AUTHORS, REPORTS)
 #: How long /forgetme waits for another writer's lock (ms) before deferring (the engine thread is shared).
 FORGET_WAIT_MS = 1000
 #: How long a checkpoint waits for other readers (ms) before leaving the rest for later.
@@ -136,6 +138,7 @@ def _erase_reports(db: sqlite_utils.Database, ids: list[int]) -> tuple[int, int]
     deleted = erased = 0
     for chunk, marks in chunks(ids):
         db.execute(f"delete from report_reporters where report_id in ({marks})", chunk)
+        db.execute(f"delete from report_authors where report_id in ({marks})", chunk)
         erased += db.execute(
             f"update reports set text = null, reporter_hash = null, masked = null "
             f"where id in ({marks}) and status = ?", [*chunk, APPROVED]).rowcount
@@ -176,8 +179,11 @@ def _forget(db: sqlite_utils.Database, who: str, res: ForgetResult) -> None:
         # reports whose first reporter was this user but whose link row is gone (defensive)
         mine += [r["id"] for r in db.query("select id from reports where reporter_hash = ?", [who])
                  if r["id"] not in mine]
-        only_mine, shared = [], []
-        for rid in dict.fromkeys(mine):
+        # messages this user wrote that someone else (an admin) reported: theirs to have erased
+        authored = report_rows.authored_by(db, who)
+        only_mine: list[tuple[int, str | None]] = [(rid, None) for rid in authored]
+        shared = []
+        for rid in dict.fromkeys(r for r in mine if r not in authored):
             others = list(db.query("select reporter_hash from report_reporters where report_id = ? "
                                    "and reporter_hash != ? order by created_at limit 1", [rid, who]))
             (shared if others else only_mine).append((rid, others[0]["reporter_hash"] if others else None))

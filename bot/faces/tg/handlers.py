@@ -32,7 +32,8 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTy
 from bot import conversation, render
 from bot.admin import reports
 from bot.conversation import texts
-from bot.conversation.buttons import REPORT_CHECK, ButtonKind
+from bot.conversation.buttons import REPORT_CHECK, REPORT_CONFIRM, REPORT_NUMBER, ButtonKind
+from bot.conversation.texts import GROUP_REPORT_DM, GROUP_REPORT_NO_DM
 from bot.faces.tg.services import services
 from bot.faces.tg.throttle import Decision
 
@@ -52,6 +53,9 @@ PENDING_PRIVATE_ONLY = "请在与我的私聊中使用 /pending：举报内容�
 REPLY_TO_BOT = "请回复诈骗消息本身（而不是我的回复）再发送 /report，或点检查结果下面的 🚩 举报。"
 #: Report outcomes that count towards the daily cap (as bot.admin.reports counts them in the database).
 COUNTED_REPORTS = ("created", "repeat")
+#: Buttons that file a report (the daily cap applies), and those that report the replied-to message.
+REPORTING = (REPORT_CHECK, REPORT_CONFIRM, REPORT_NUMBER)
+READS_SOURCE = (REPORT_CHECK, REPORT_CONFIRM)
 #: At most one admin notification per kind of error in this many seconds.
 ADMIN_NOTICE_EVERY = 300.0
 TRADITIONAL_LANGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
@@ -244,7 +248,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     started = time.perf_counter()
     text = msg.text or msg.caption or ""
     reply = await services(context).run(conversation.check_message, text, face="telegram",
-                                        region=region_of(update.effective_user), limit=REPLY_LIMIT)
+                                        region=region_of(update.effective_user), limit=REPLY_LIMIT,
+                                        user_id=update.effective_user.id if update.effective_user else None)
     _log_check(update, reply, started)
     # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
     # user presses it, so the bot never has to keep the text itself
@@ -264,8 +269,9 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if msg is None:
         return
     started = time.perf_counter()
+    # the buttons are signed for the message's author: the one who may vote on it and report its text
     reply = await services(context).run(conversation.check_group_message, msg.text or msg.caption or "",
-                                        limit=REPLY_LIMIT)
+                                        limit=REPLY_LIMIT, user_id=msg.from_user.id if msg.from_user else None)
     if reply is None:
         return
     _log_check(update, reply, started)
@@ -289,7 +295,7 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await msg.reply_text("被回复的消息里没有文字，我只能检查文字。")
             return
         reply = await svc.run(conversation.check_message, text, face=face_of(update), region=region,
-                              limit=REPLY_LIMIT)
+                              limit=REPLY_LIMIT, user_id=update.effective_user.id if update.effective_user else None)
         reply_to = target.message_id
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=update.effective_user.id
@@ -336,9 +342,11 @@ async def on_newpattern_elsewhere(update: Update, context: ContextTypes.DEFAULT_
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/report in reply to a message reports that message's text; /report 号码 / 文字 reports what
+    """/report in reply to a message reports that message's text — its author's or an admin's to
+    report; anyone else's /report reports the number in it alone; /report 号码 / 文字 reports what
     follows. Only then is anything of a user's message stored — redacted, by reports.submit_report —
-    and the DB write is done before the thanks is sent, so a failed reply never loses a report."""
+    and the DB write is done before the thanks is sent, so a failed reply never loses a report. In a
+    group the outcome goes to the reporter privately (it says what they reported before)."""
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
@@ -346,23 +354,41 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     target = msg.reply_to_message
     region = region_of(user)
+    admin = svc.is_admin(user.id)
     if svc.reports_today.count(svc.anon(user.id)) >= reports.DAILY_CAP:
         reply = conversation.plain(texts.REPORT_CAP.format(cap=reports.DAILY_CAP), "error")
     elif target is not None and not context.args:
         if target.from_user is not None and target.from_user.id == context.bot.id:
             reply = conversation.plain(REPLY_TO_BOT, "error")
         else:
-            reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id)
+            author = target.from_user.id if target.from_user is not None else None
+            reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id,
+                                  author_id=author, is_admin=admin)
         if region:
             reply = conversation.traditional_reply(reply, region)
     else:
-        reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
+        reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=admin,
                               face=face_of(update), region=region,
                               limit=REPLY_LIMIT)
     if reply.data.get("status") in COUNTED_REPORTS:
         svc.reports_today.add(svc.anon(user.id))
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
-    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+    if is_private(update):
+        await send_reply(update, context, reply)
+        return
+    await group_report_ack(update, context, reply, user.id, msg.message_id)
+
+
+async def group_report_ack(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: conversation.Reply,
+                           user_id: int, reply_to: int) -> None:
+    """A report's outcome in a group goes to the reporter's private chat; the group sees only that it
+    was received (or, when the bot can't write to them, where to look)."""
+    try:
+        await context.bot.send_message(user_id, reply.text, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        public = GROUP_REPORT_DM
+    except (Forbidden, BadRequest):  # they never opened a chat with the bot
+        public = GROUP_REPORT_NO_DM
+    await send_reply(update, context, conversation.plain(public), reply_to=reply_to)
 
 
 async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -468,16 +494,30 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE, kind
         return
     svc = services(context)
     data = q.data or ""
-    source = None
-    if kind is REPORT_CHECK and isinstance(q.message, Message) and q.message.reply_to_message is not None:
+    source, author = None, None
+    if kind in REPORTING and svc.reports_today.count(svc.anon(q.from_user.id)) >= reports.DAILY_CAP:
+        with contextlib.suppress(TelegramError):
+            await q.answer(texts.REPORT_CAP.format(cap=reports.DAILY_CAP)[:200], show_alert=True)
+        return
+    if kind in READS_SOURCE and isinstance(q.message, Message) and q.message.reply_to_message is not None:
         # read only for this button: the text of the message the verdict answered (Telegram gives it)
         target = q.message.reply_to_message
         source = target.text or target.caption or ""
-    ans = await svc.run(conversation.on_button, data, user_id=q.from_user.id, is_admin=svc.is_admin(q.from_user.id),
-                        traditional=wants_traditional(q.from_user), source_text=source)
+        author = target.from_user.id if target.from_user is not None else None
+    private = is_private(update)
+    press = {"user_id": q.from_user.id, "is_admin": svc.is_admin(q.from_user.id),
+             "traditional": wants_traditional(q.from_user), "source_text": source, "author_id": author}
+    ans = await svc.run(conversation.on_button, data, **press)
+    if ans.needs_confirm and not private:
+        # a group message's buttons are everyone's: confirm by a second press instead of new buttons
+        if not svc.second_press(svc.anon(q.from_user.id) + data):
+            await q.answer(texts.CONFIRM_AGAIN, show_alert=True)
+            return
+        ans = await svc.run(conversation.on_button, data, confirmed=True, **press)
+    if ans.report_status in COUNTED_REPORTS:
+        svc.reports_today.add(svc.anon(q.from_user.id))
     if ans.refused:
         log_refusal(update, f"button {data[:3]}")
-    private = is_private(update)
     if ans.reply is not None and not private:
         # in a group, instructions meant for one person go in a pop-up only they see, not the chat
         await q.answer(ans.reply.text[:200], show_alert=True)

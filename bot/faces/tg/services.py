@@ -37,6 +37,9 @@ from bot.pipeline.engine import Engine
 T = TypeVar("T")
 GROUP_CAPACITY = 30
 GROUP_PERIOD = 60.0
+#: A group's 🚩 举报 is confirmed by a second press within this many seconds, at least MIN_CONFIRM_GAP apart.
+CONFIRM_WINDOW = 60.0
+MIN_CONFIRM_GAP = 1.0
 
 
 class EngineWorker:
@@ -84,6 +87,22 @@ class Services:
     #: until done), and whether a finished one left traces in the WAL for lack of a complete checkpoint.
     forget_later: set[int] = field(default_factory=set)
     traces_left: bool = False
+    #: First presses of 🚩 举报 in groups, awaiting the confirming second press: anonymous key + data →
+    #: monotonic time (bounded: old entries go on every press).
+    first_presses: dict[str, float] = field(default_factory=dict)
+
+    def second_press(self, key: str, window: float = CONFIRM_WINDOW) -> bool:
+        """Whether this press confirms one made within ``window`` seconds (and at least a second ago:
+        a double tap is not a confirmation); otherwise it is remembered as the first."""
+        now = time.monotonic()
+        self.first_presses = {k: t for k, t in self.first_presses.items() if now - t <= window}
+        first = self.first_presses.get(key)
+        if first is not None and now - first >= MIN_CONFIRM_GAP:
+            del self.first_presses[key]
+            return True
+        if first is None:
+            self.first_presses[key] = now
+        return False
 
     def anon(self, user_id: int) -> str:
         """The anonymous key the limits count under: a keyed hash of the user id. /forgetme leaves these
