@@ -51,6 +51,9 @@ def html_to_plain(s: str) -> str:
 
 #: Fault status meaning "close the connection without answering" (see BotAPIEmulator.drop).
 DROP = 0
+#: Fault status meaning "do the call, then close the connection without answering" (the request reached
+#: Telegram and was carried out, but the answer was lost: BotAPIEmulator.drop(..., after=True)).
+DROP_AFTER = -1
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Fault:
     status: int
     description: str
     retry_after: int | None = None
+    chat_id: int | None = None  # only calls for this chat (None: any)
 
 
 @dataclass
@@ -247,23 +251,27 @@ class BotAPIEmulator:
     # --- test API: faults -------------------------------------------------------------------------------
 
     def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None,
-             description: str | None = None) -> None:
+             description: str | None = None, chat_id: int | None = None) -> None:
         """Make the next ``times`` calls of ``method`` ("*" for any) fail with HTTP ``status`` (and a
-        ``retry_after`` parameter for 429)."""
+        ``retry_after`` parameter for 429); with ``chat_id`` only calls for that chat (Telegram's
+        per-chat limits). ``description="too long"`` gives Telegram's "message is too long"."""
         desc = description or {400: "Bad Request: message text is empty", 403: "Forbidden: bot was blocked by the user",
                                429: f"Too Many Requests: retry after {retry_after}",
                                500: "Internal Server Error"}.get(status, f"Error {status}")
+        if desc == "too long":
+            desc = "Bad Request: message is too long"
         with self._cond:
             q = self._faults.setdefault(method, deque())
-            q.extend(Fault(status, desc, retry_after) for _ in range(times))
+            q.extend(Fault(status, desc, retry_after, chat_id) for _ in range(times))
 
-    def drop(self, method: str, *, times: int = 1) -> None:
+    def drop(self, method: str, *, times: int = 1, after: bool = False) -> None:
         """Make the next ``times`` calls of ``method`` ("*" for any) fail at the network level: the
-        request is read, then the connection is closed without a response (nothing is done, as when a
-        connection breaks before the request reaches Telegram)."""
+        request is read, then the connection is closed without a response. By default nothing is done
+        (the connection broke before the request reached Telegram); with ``after`` the call is carried
+        out first (a message is delivered) and only the answer is lost."""
         with self._cond:
             q = self._faults.setdefault(method, deque())
-            q.extend(Fault(DROP, "connection closed") for _ in range(times))
+            q.extend(Fault(DROP_AFTER if after else DROP, "connection closed") for _ in range(times))
 
     def faults_left(self, method: str) -> int:
         with self._cond:
@@ -316,10 +324,18 @@ class BotAPIEmulator:
             fault = None
             for key in (method, "*"):
                 q = self._faults.get(key)
-                if q:
-                    fault = q.popleft()
+                hit = next((f for f in q or () if f.chat_id is None or str(f.chat_id) == str(params.get("chat_id"))),
+                           None)
+                if hit is not None:
+                    q.remove(hit)  # type: ignore[union-attr]
+                    fault = hit
                     break
             self._cond.notify_all()
+        if fault is not None and fault.status == DROP_AFTER:
+            fn = getattr(self, "api_" + method, None)
+            if fn is not None:
+                fn(params)
+            return DROP, {}
         if fault is not None:
             if method == "getUpdates":
                 with self._cond:

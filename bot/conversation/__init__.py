@@ -39,6 +39,7 @@ from bot.conversation.commands import (
     COMMANDS,
     HELP,
     Command,
+    erase_traces,
     find,
     forget_me,
     help_text,
@@ -63,7 +64,7 @@ from bot.conversation.texts import NO_PERMISSION
 
 __all__ = [
     "COMMAND_TABLE", "COMMANDS", "HELP", "NO_PERMISSION", "ButtonAnswer", "Caller", "Command", "Press", "Reply",
-    "check_group_message", "check_message", "check_screenshot", "check_text", "find", "group_warning", "forget_me", "help_text",
+    "check_group_message", "check_message", "check_screenshot", "check_text", "erase_traces", "find", "group_warning", "forget_me", "help_text",
     "lookup_reply", "menu", "on_button", "parse_command", "pending_cards", "plain", "record_check", "record_reply",
     "record_vote", "refused", "report_text", "respond", "stats", "stats_text", "traditional_reply",
 ]

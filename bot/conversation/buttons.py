@@ -7,10 +7,17 @@ Each kind knows its exact shape (:meth:`ButtonKind.parse`) and which data belong
 ``pattern=kind.route``, and :func:`bot.conversation.presses.on_button` picks the kind the same way, so
 the face's routing and the conversation's parsing can't disagree. A face's own size limit on the data
 (Telegram: 64 bytes) is the face's to check.
+
+Votes and reports are signed: their data ends in an HMAC of (action, check id, user id) under a secret
+kept in the database (:func:`bot.store.db.button_secret`), so a press is only accepted from the person
+the buttons were made for — forging ``fb:<someone else's check>:fp`` gets nothing counted.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 
 from bot.conversation.messages import Buttons
@@ -45,10 +52,17 @@ class ButtonKind:
         return f"ButtonKind({self.prefix!r})"
 
 
-#: Feedback on a verdict: fb:<check id>:up (有帮助) / fb:<check id>:fp (误报).
-VOTE = ButtonKind("fb", r"(\d{1,18}):(up|fp)", name="vote")
-#: 🚩 举报 under a verdict: rp:<check id> (the text is the message the verdict replies to).
-REPORT_CHECK = ButtonKind("rp", r"(\d{1,18})", name="report")
+#: The signature's length (URL-safe base64 of HMAC-SHA256, cut: 96 bits) and its regex.
+MAC_CHARS = 16
+_MAC = rf"([A-Za-z0-9_-]{{{MAC_CHARS}}})"
+
+#: Feedback on a verdict: fb:<check id>:up (有帮助) / fb:<check id>:fp (误报), then the signature.
+VOTE = ButtonKind("fb", rf"(\d{{1,18}}):(up|fp):{_MAC}", name="vote")
+#: 🚩 举报 under a verdict: rp:<check id>:<sig> (the text is the message the verdict replies to); it asks
+#: for confirmation, given by rc:<check id>:<sig> (✅ 确认举报) or withdrawn by rx:<check id>:<sig> (取消).
+REPORT_CHECK = ButtonKind("rp", rf"(\d{{1,18}}):{_MAC}", name="report")
+REPORT_CONFIRM = ButtonKind("rc", rf"(\d{{1,18}}):{_MAC}", name="report-confirm")
+REPORT_CANCEL = ButtonKind("rx", rf"(\d{{1,18}}):{_MAC}", name="report-cancel")
 #: 🚩 举报这个号码 under a lookup: rn:<number key>; at most 30 characters of the key are read.
 REPORT_NUMBER = ButtonKind("rn", r"(.{1,30}).*", name="report-number")
 #: The admins' review of a report: rv:<report id>:<action>[:<scam type>]. Every rv: press is the
@@ -61,7 +75,7 @@ FORM_CONFIRM = ButtonKind("np:ok", name="form-confirm")
 FORM_CANCEL = ButtonKind("np:x", name="form-cancel")
 
 #: The kinds a press is routed to outside the form, in order (:func:`bot.conversation.presses.on_button`).
-KINDS = (VOTE, REPORT_CHECK, REPORT_NUMBER, REVIEW)
+KINDS = (VOTE, REPORT_CHECK, REPORT_CONFIRM, REPORT_CANCEL, REPORT_NUMBER, REVIEW)
 
 VOTES = {"up": "有帮助", "fp": "误报"}
 REVIEW_ACTIONS = {"approve": "通过", "reject": "驳回", "as_pattern": "改为话术", "as_number": "改为号码", "force": "强制通过"}
@@ -72,14 +86,44 @@ def kind_of(data: str) -> ButtonKind | None:
     return next((k for k in KINDS if k.routes(data)), None)
 
 
-def feedback_buttons(check_id: int, *, report: bool = True) -> Buttons:
-    """有帮助 / 误报, and 🚩 举报 (``report``: not under a screenshot, whose text is never kept). All carry
-    only the check id: the report button's text is read, when pressed, from the message the verdict
-    replies to, so nothing of the user's message is stored unless they press it."""
-    rows = [[("👍 有帮助", VOTE.data(check_id, "up")), ("🙅 误报", VOTE.data(check_id, "fp"))]]
+def signature(secret: str, action: str, check_id: int | str, user_id: int | str) -> str:
+    """The HMAC of (action, check id, user id) that signed button data ends with."""
+    mac = hmac.new(secret.encode(), f"{action}:{int(check_id)}:{user_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode()[:MAC_CHARS]
+
+
+def genuine(secret: str, action: str, check_id: int | str, user_id: int | str, mac: str | None) -> bool:
+    """Whether ``mac`` is the signature of this press (constant-time comparison)."""
+    return bool(mac) and hmac.compare_digest(signature(secret, action, check_id, user_id), str(mac))
+
+
+def signed(kind: ButtonKind, secret: str, check_id: int, user_id: int | str, *fields: str) -> str:
+    """The data of a signed button: ``<prefix>:<check id>[:<field>…]:<signature>``."""
+    action = ":".join([kind.prefix, *fields])
+    return kind.data(check_id, *fields, signature(secret, action, check_id, user_id))
+
+
+def feedback_buttons(secret: str, check_id: int, user_id: int | str, *, report: bool = True) -> Buttons:
+    """有帮助 / 误报, and 🚩 举报 (``report``: not under a screenshot, whose text is never kept), signed for
+    ``user_id``. All carry only the check id: the report button's text is read, when pressed, from the
+    message the verdict replies to, so nothing of the user's message is stored unless they press it."""
+    rows = [[("👍 有帮助", signed(VOTE, secret, check_id, user_id, "up")),
+             ("🙅 误报", signed(VOTE, secret, check_id, user_id, "fp"))]]
     if report:
-        rows.append([("🚩 举报", REPORT_CHECK.data(check_id))])
+        rows.append(report_button(secret, check_id, user_id))
     return rows
+
+
+def report_button(secret: str, check_id: int, user_id: int | str) -> list[tuple[str, str]]:
+    """The 🚩 举报 row alone (what stays after a vote, or after 取消)."""
+    return [("🚩 举报", signed(REPORT_CHECK, secret, check_id, user_id))]
+
+
+def confirm_buttons(secret: str, check_id: int, user_id: int | str) -> Buttons:
+    """取消 / ✅ 确认举报 in place of 🚩 举报. Confirming sits on the right, so a double tap on the
+    shrunken keyboard (🚩 is where 👍 was) lands on 取消, not on a report."""
+    return [[("取消", signed(REPORT_CANCEL, secret, check_id, user_id)),
+             ("✅ 确认举报", signed(REPORT_CONFIRM, secret, check_id, user_id))]]
 
 
 def report_number_buttons(number_key: str) -> Buttons:

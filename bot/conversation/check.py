@@ -23,6 +23,7 @@ from bot.pipeline.numbers import clean as clean_number
 from bot.store import checks as check_rows
 from bot.store import feedback as feedback_rows
 from bot.store import now, today, write
+from bot.store import patterns as pattern_rows
 
 #: Lookup statuses for which a "report this number" button is offered (an official number can't be
 #: reported; an invalid one has nothing to report).
@@ -89,7 +90,7 @@ def check_text(engine: Engine, text: str, caller: Caller = Caller(), *, report: 
         return smalltalk_reply(engine)
     reply = verdict_reply(engine.analyze(text), caller.limit, caller.region)
     if caller.face:
-        record_reply(engine, reply, caller.face, report=report)
+        record_reply(engine, reply, caller.face, report=report, user_id=caller.user_id)
     return reply
 
 
@@ -100,25 +101,27 @@ def reader_region(traditional: bool, region: str = "") -> str:
 
 
 def check_message(engine: Engine, text: str, *, face: str | None = None, traditional: bool = False,
-                  limit: int | None = None, region: str = "") -> Reply:
+                  limit: int | None = None, region: str = "", user_id: int | str | None = None) -> Reply:
     """A message to check, never read as a command (a forwarded text may start with "/"), with
     lookups and notices in Traditional when the user's client is set to Traditional Chinese (in the
-    forms of the client's ``region``)."""
+    forms of the client's ``region``). A recorded verdict's buttons are signed for ``user_id``."""
     region = reader_region(traditional, region)
     text = text if isinstance(text, str) else ""
-    reply = check_text(engine, text, Caller(face=face, limit=limit, region=region))
+    reply = check_text(engine, text, Caller(user_id=user_id, face=face, limit=limit, region=region))
     if reply.kind != "verdict" and (region or wrote_traditional(engine, text)):
         reply = traditional_reply(reply, region)
     return reply
 
 
-def check_group_message(engine: Engine, text: str, *, limit: int | None = None) -> Reply | None:
+def check_group_message(engine: Engine, text: str, *, limit: int | None = None,
+                        user_id: int | str | None = None) -> Reply | None:
     """A message in a group: analysed, and only when it is high-risk recorded and answered (None: the
-    bot stays quiet, and nothing is written). A bare number is not looked up unasked in a group."""
+    bot stays quiet, and nothing is written). A bare number is not looked up unasked in a group. The
+    buttons are signed for ``user_id``, the message's author."""
     reply = check_text(engine, text if isinstance(text, str) else "", Caller(limit=limit))
     if reply.verdict is None or reply.verdict.risk != "high":
         return None
-    return record_reply(engine, group_warning(reply.verdict), "telegram_group")
+    return record_reply(engine, group_warning(reply.verdict), "telegram_group", user_id=user_id)
 
 
 def group_warning(v: Verdict) -> Reply:
@@ -130,14 +133,15 @@ def group_warning(v: Verdict) -> Reply:
 
 
 def check_screenshot(engine: Engine, text: str, note: render.Note, *, face: str | None = None,
-                     traditional: bool = False, limit: int | None = None, region: str = "") -> Reply:
+                     traditional: bool = False, limit: int | None = None, region: str = "",
+                     user_id: int | str | None = None) -> Reply:
     """A screenshot's text (as OCR read it, perhaps with the image's caption): checked like a pasted
     message, with ``note`` (what was read) as the line under the badge, and without 🚩 举报 — that
     button reports the replied-to message's text, and a picture has none (the text read is never kept;
     /report with the text pasted works instead). The note's own words follow the verdict's script."""
     region = reader_region(traditional, region)
-    reply = check_text(engine, text if isinstance(text, str) else "", Caller(face=face, limit=limit, region=region),
-                       report=False)
+    reply = check_text(engine, text if isinstance(text, str) else "",
+                       Caller(user_id=user_id, face=face, limit=limit, region=region), report=False)
     if reply.kind != "verdict" and region:
         reply = traditional_reply(reply, region)
     if reply.verdict is not None and reply.verdict.traditional:
@@ -150,21 +154,26 @@ def check_screenshot(engine: Engine, text: str, note: render.Note, *, face: str 
 # --- the checks log and feedback ---------------------------------------------------------------------
 
 
-def record_check(engine: Engine, v: Verdict, face: str) -> int:
-    """Log one check for the statistics: risk, score, pattern ids, scam types, face — never text."""
+def record_check(engine: Engine, v: Verdict, face: str) -> int | None:
+    """Log one check for the statistics: risk, score, pattern ids, scam types, face — never text. None
+    when the database can't be written (the verdict goes out anyway, bot.store.checks.record)."""
     row = {"at": now(), "day": today(), "risk": v.risk, "score": round(float(v.score), 1),
            "pattern_ids": json.dumps([m.pattern_id for m in v.matches]),
            "scam_types": json.dumps(v.scam_types), "face": face}
     return check_rows.record(engine.store, row)
 
 
-def record_reply(engine: Engine, reply: Reply, face: str, *, report: bool = True) -> Reply:
-    """Record a verdict reply in the checks log and attach the feedback buttons that refer to it."""
+def record_reply(engine: Engine, reply: Reply, face: str, *, report: bool = True,
+                 user_id: int | str | None = None) -> Reply:
+    """Record a verdict reply in the checks log and attach the feedback buttons that refer to it,
+    signed for ``user_id`` (None: no buttons — nobody could press them validly)."""
     v = reply.verdict
     if v is None or v.empty:
         return reply
     reply.check_id = record_check(engine, v, face)
-    labels = feedback_buttons(reply.check_id, report=report)
+    if reply.check_id is None or user_id is None:  # not saved, or for nobody: no buttons
+        return reply
+    labels = feedback_buttons(store.button_secret(engine.store), reply.check_id, user_id, report=report)
     reply.buttons = traditional_buttons(labels) if v.traditional else labels
     return reply
 
@@ -186,12 +195,18 @@ def record_vote(engine: Engine, check_id: int, user_id: int | str, vote: str) ->
 
 def vote_and_flag(engine: Engine, check_id: int, user_id: int | str, vote: str) -> tuple[str, list[dict[str, Any]]]:
     """The vote, and on a new 误报 the scripts that matched get a 误报 count (admin.record_feedback_fp)
-    in the same transaction; returns the scripts that just reached the noisy threshold."""
+    in the same transaction. Returns the scripts whose 误报 voters have just become
+    ``admin.NOISY_THRESHOLD`` different people — the admins' alert counts people, not votes, so one
+    person voting on many checks can't trip it."""
     who = store.user_hash(engine.store, user_id)  # salted; the salt is made once per database
     noisy: list[dict[str, Any]] = []
     with write(engine.store):
         recorded = feedback_rows.add_vote(engine.store, check_id, who, vote, now())
         if recorded and vote == "fp":
-            noisy = admin.record_feedback_fp(engine, check_rows.pattern_ids(engine.store, check_id))
+            pids = check_rows.pattern_ids(engine.store, check_id)
+            admin.record_feedback_fp(engine, pids)
+            noisy = [row for pid in dict.fromkeys(pids)
+                     if feedback_rows.fp_voters(engine.store, pid) == admin.NOISY_THRESHOLD
+                     and feedback_rows.first_fp_by(engine.store, pid, who)
+                     and (row := pattern_rows.get(engine.store, pid)) is not None]
     return ("recorded" if recorded else "duplicate"), noisy
-

@@ -79,7 +79,14 @@ def forget_me(engine: Engine, user_id: int | str) -> Reply:
     """/forgetme: delete everything held about this user (bot.store.privacy.forget_user); a face also
     clears its in-memory state about them (throttle counters, an open form)."""
     res = privacy.forget_user(engine.store, user_id)
-    return plain(res.message(), "forget", data={"deleted": res.total})
+    return plain(res.message(), "forget", data={"deleted": res.total, "deferred": res.deferred,
+                                                 "traces_left": res.traces_left})
+
+
+def erase_traces(engine: Engine) -> bool:
+    """Finish a /forgetme whose WAL checkpoint a reader held up; True once the file holds nothing of
+    the deleted rows (bot.store.privacy.erase_traces)."""
+    return privacy.erase_traces(engine.store)
 
 
 def _admin_change(change: Callable[[Engine, str, str], str]) -> Handler:

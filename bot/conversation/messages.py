@@ -28,7 +28,8 @@ class Caller:
     tests) nothing is written. ``limit`` is the longest HTML reply the face can send (its own
     platform's limit, e.g. Telegram's); None: no limit (the terminal prints the plain text)."""
 
-    user_id: int | str = "local"
+    #: Who is asking; None: unknown (a recorded verdict then gets no buttons, which are signed per user).
+    user_id: int | str | None = "local"
     is_admin: bool = False
     face: str | None = None
     limit: int | None = None
@@ -46,6 +47,10 @@ class Press:
     user_id: int | str
     is_admin: bool = False
     source_text: str | None = None
+    #: For 🚩 举报: who wrote the message the verdict replies to (None: unknown), and whether the presser
+    #: already confirmed (a face that can't show confirm buttons — a group — asks its own way).
+    author_id: int | str | None = None
+    confirmed: bool = False
 
 
 @dataclass
@@ -81,6 +86,10 @@ class ButtonAnswer:
     refused: bool = False
     #: With ``remove_buttons``: the buttons to leave in place of the old ones (e.g. 🚩 举报 after a vote).
     keep_buttons: Buttons = field(default_factory=list)
+    #: For a report button: what happened (bot.admin.reports.ReportResult.status), for the face's daily cap.
+    report_status: str | None = None
+    #: A 🚩 举报 press that needs confirming (the face of a group asks for a second press instead).
+    needs_confirm: bool = False
 
 
 def plain(text: str, kind: str = "info", **kwargs: Any) -> Reply:

@@ -53,6 +53,12 @@ FAILED = "❌ {error}"
 
 REPORT_USAGE = ("用法：\n• 回复一条诈骗消息，发送 /report\n• /report 号码 对方说了什么，例如 /report 13912345678 自称保险公司客服，让我退保买理财\n"
                 "• /report 后粘贴诈骗短信原文\n举报内容会先去除身份证号、银行卡号、手机号和姓名，再交管理员审核。")
+REPORT_CAP = "❌ 您今天的举报已达上限（{cap} 条），请明天再试。紧急情况请拨打 96110 或 110。"
+NOT_AUTHOR = ("这条消息不是您发的：为保护发送者的隐私，只有发送者本人或管理员可以举报它的文字。"
+              "消息里没有可举报的号码；如果您也收到了，请在私聊中发送 /report 加上您收到的内容。")
+NUMBER_ONLY = "这条消息不是您发的：为保护发送者的隐私，只举报了其中的号码 {number}，没有保存消息文字。\n"
+GROUP_REPORT_DM = "✅ 已收到，处理情况已私信给您。"
+GROUP_REPORT_NO_DM = "已收到。为保护隐私，举报的处理情况只在私聊中告知：请私聊我并发送 /myreports 查看。"
 NOTHING_TO_REPORT = "被回复的消息里没有可举报的文字。请回复诈骗短信本身，或发送 /report 加上短信文字。"
 ADD_TO_NUMBER_REPORT = "\n想补充对方说了什么，请发送：/report {number} 对方的说法"
 
@@ -84,6 +90,10 @@ STALE_REVIEW = "这个按钮已失效，请重新发送 /pending。"
 NO_PERMISSION_NOTICE = "⛔ 无权限：只有管理员可以审核举报。"
 VOTE_THANKS = "谢谢！已记录：{vote}"
 VOTE_FP_NOTE = "。误报会交给管理员改进规则。"
+NOT_YOUR_BUTTON = "这个按钮不是给您的：只有收到这条结果的人可以用它反馈或举报。想举报其中的号码，请回复原消息发送 /report。"
+CONFIRM_REPORT = "确认举报这条消息吗？点「✅ 确认举报」提交，点「取消」放弃。"
+CONFIRM_AGAIN = "确认举报这条消息吗？请在 60 秒内再点一次 🚩 举报 提交。"
+REPORT_CANCELLED = "已取消举报。"
 VOTED_ALREADY = "您已经反馈过这条结果了，每人只计一次。"
 CHECK_GONE_VOTE = "这条结果的记录已不存在，无法反馈。"
 CHECK_GONE_REPORT = "这条结果的记录已不存在，请回复原消息发送 /report 举报。"

@@ -15,7 +15,7 @@ Message text that users send for checking is never stored here.
 from __future__ import annotations
 
 from bot.store.connection import ChangeTracker, Store, connect
-from bot.store.db import backup, get_meta, now, set_meta, today, user_hash, write
+from bot.store.db import backup, button_secret, get_meta, now, set_meta, today, user_hash, write
 
-__all__ = ["ChangeTracker", "Store", "backup", "connect", "get_meta", "now", "set_meta", "today", "user_hash",
+__all__ = ["ChangeTracker", "Store", "backup", "button_secret", "connect", "get_meta", "now", "set_meta", "today", "user_hash",
            "write"]

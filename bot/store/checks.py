@@ -4,19 +4,39 @@ text, never who) and the admins' statistics computed from it."""
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from typing import Any
 
 import sqlite_utils
 
 from bot.store import numbers, patterns
-from bot.store.db import today, write
+from bot.store.db import short_wait, today, write
 from bot.store.schema import CHECKS
 
+log = logging.getLogger(__name__)
+#: How long the statistics write may wait for another writer (ms): a verdict must not wait on a count.
+STATS_WAIT_MS = 200
 
-def record(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    """Log one check (its own transaction); its id (the feedback buttons refer to it)."""
-    with write(db):
-        return int(db[CHECKS].insert(row).last_pk)
+
+def record(db: sqlite_utils.Database, row: dict[str, Any]) -> int | None:
+    """Log one check (its own transaction); its id (the feedback buttons refer to it), or None when the
+    database can't take it (read-only, full disk, another writer holding the lock): the statistics are
+    never worth a verdict, so the write is skipped, with one warning per spell of failures."""
+    try:
+        with short_wait(db, STATS_WAIT_MS), write(db):
+            rid = int(db[CHECKS].insert(row).last_pk)
+    except sqlite3.OperationalError as e:
+        why = str(e)
+        if getattr(db, "stats_failing", None) is None:
+            log.warning("statistics not saved (%s): verdicts go on without feedback buttons until the database "
+                        "can be written again", why)
+        db.stats_failing = why
+        return None
+    if getattr(db, "stats_failing", None) is not None:
+        log.info("statistics are saved again")
+        db.stats_failing = None
+    return rid
 
 
 def exists(db: sqlite_utils.Database, check_id: int) -> bool:

@@ -4,16 +4,21 @@ takes; and :class:`ChangeTracker`, which tells a process that another one change
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
 from bot.store import numbers, patterns
-from bot.store.db import get_meta, set_meta
+from bot.store.db import BUSY_MS, get_meta, set_meta
 from bot.store.schema import migrations
+
+log = logging.getLogger(__name__)
 
 #: The meta key that changes with every admin change of scripts or numbers.
 ADMIN_VERSION = "admin_version"
@@ -60,9 +65,13 @@ class Store(sqlite_utils.Database):
     """The database, migrated, with what the engine reads from it (the active scripts, reported numbers)
     and its :class:`ChangeTracker`. Everything else goes through the store modules' functions."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str, *, readonly: bool = False) -> None:
         super().__init__(conn)
         self.path = path
+        #: Opened read-only (the file or its folder can't be written): reads work, writes fail.
+        self.readonly = readonly
+        #: Why the last statistics write failed (None: it worked); one warning per spell of failures.
+        self.stats_failing: str | None = None
         self.changes = ChangeTracker(self)
 
     def active_patterns(self) -> Iterable[dict[str, Any]]:
@@ -78,16 +87,60 @@ class Store(sqlite_utils.Database):
         return numbers.reported(self, key)
 
 
+def _unwritable(err: sqlite3.OperationalError) -> bool:
+    msg = str(err).lower()
+    return "readonly" in msg or "read-only" in msg or "unable to open" in msg
+
+
+def _open(path: Path) -> Store:
+    conn = sqlite3.connect(str(path), timeout=BUSY_MS / 1000, check_same_thread=False)
+    db = Store(conn, str(path))
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        if str(path) != ":memory:":
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+        migrations.apply(db)
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+def _open_read_only(path: Path) -> Store:
+    """The file opened for reading only; ``immutable`` when even the WAL's shared-memory file can't be
+    made (a read-only folder): nothing can change the file then anyway."""
+    last: sqlite3.OperationalError | None = None
+    for flags in ("mode=ro", "immutable=1"):
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{flags}", uri=True, timeout=BUSY_MS / 1000,
+                               check_same_thread=False)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.OperationalError as e:
+            conn.close()
+            last = e
+            continue
+        db = Store(conn, str(path), readonly=True)
+        if migrations.pending(db):
+            log.warning("the database is read-only and older than this version: some features are unavailable")
+        log.warning("the database %s can't be written: opened read-only (checks and lookups work; statistics, "
+                    "reports and admin changes are not saved)", path.name)
+        return db
+    assert last is not None
+    raise last
+
+
 def connect(path: str | Path) -> Store:
-    """Open (creating the folder) with WAL and a busy timeout, and apply pending migrations."""
+    """Open (creating the folder) with WAL and a busy timeout, and apply pending migrations. A file
+    that can't be written (read-only file, folder or disk) is opened read-only instead, so checking
+    messages still works (:attr:`Store.readonly`)."""
     path = Path(path)
     if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    db = Store(conn, str(path))
-    db.execute("PRAGMA busy_timeout = 30000")
-    if str(path) != ":memory:":
-        db.enable_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
-    migrations.apply(db)
-    return db
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(path)
+    except sqlite3.OperationalError as e:
+        if str(path) == ":memory:" or not path.exists() or not _unwritable(e):
+            raise
+    return _open_read_only(path)

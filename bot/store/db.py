@@ -44,6 +44,22 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[tuple[list[T], str
         yield part, ",".join("?" * len(part))
 
 
+#: The busy timeout of every connection (ms): admin changes and imports wait this long for the write lock.
+BUSY_MS = 30_000
+
+
+@contextlib.contextmanager
+def short_wait(db: sqlite_utils.Database, ms: int) -> Iterator[None]:
+    """Wait at most ``ms`` for a lock in this block (instead of :data:`BUSY_MS`): for writes that must
+    not hold up a reply (the statistics, /forgetme) — they give up and say so rather than stall the
+    engine thread every user shares."""
+    db.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+
+
 @contextlib.contextmanager
 def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction (BEGIN IMMEDIATE: take the write lock up front, wait on busy, never
@@ -82,6 +98,18 @@ def salt(db: sqlite_utils.Database) -> str:
         with write(db):
             db.execute("insert or ignore into meta (key, value) values ('user_salt', ?)", [secrets.token_hex(16)])
         value = get_meta(db, "user_salt") or ""
+    return value
+
+
+def button_secret(db: sqlite_utils.Database) -> str:
+    """The database's secret for signing inline-button data (meta key ``button_secret``), created on
+    first use like the salt. Kept in the database so that buttons stay valid across restarts and every
+    process serving the same file agrees; never shown (the Datasette metadata closes ``meta``)."""
+    value = get_meta(db, "button_secret")
+    if value is None:
+        with write(db):
+            db.execute("insert or ignore into meta (key, value) values ('button_secret', ?)", [secrets.token_hex(32)])
+        value = get_meta(db, "button_secret") or ""
     return value
 
 

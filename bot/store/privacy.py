@@ -6,12 +6,18 @@ it, and that what it holds can be deleted on request (``/forgetme``) and expires
 
 * ``feedback``: their 有帮助 / 误报 votes, keyed by a salted hash of their Telegram id;
 * ``report_reporters``: which reports they filed (salted hash, time);
-* ``reports``: the redacted text or number they reported, with the first reporter's salted hash.
+* ``reports``: the redacted text or number they reported, with the first reporter's salted hash;
+* ``report_authors``: which reports hold a message they wrote that an admin reported (salted hash).
 
 The checks log (``checks``) holds counts, risk levels and pattern ids only, never who or what, so it
 is not personal data and is kept. Deleting is done with ``PRAGMA secure_delete`` (freed pages are
 zeroed, so the text does not linger in the file) and followed by a WAL checkpoint (so old page images
 holding it leave the ``-wal`` file too).
+
+Another program reading the database (Datasette, a sqlite3 shell) must not stall the bot: the delete
+waits at most :data:`FORGET_WAIT_MS` for the write lock (else the result is ``deferred`` and the face
+retries later), and the checkpoint at most :data:`CHECKPOINT_WAIT_MS` for readers (else traces remain
+until :func:`erase_traces`, retried by the face, completes). The reply says which.
 
 Keeping message text and the token out of the logs is :mod:`bot.logguard`'s job.
 """
@@ -21,38 +27,59 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from bot.store.db import chunks, user_hash, write
-from bot.store.schema import APPROVED, FEEDBACK, REPORT_REPORTERS, REPORTS
+from bot.store import reports as report_rows
+from bot.store.db import chunks, short_wait, user_hash, write
+from bot.store.schema import APPROVED, FEEDBACK, REPORT_AUTHORS, REPORT_REPORTERS, REPORTS
 
 log = logging.getLogger(__name__)
 
 #: What /forgetme and the retention purge delete; the README's "What is stored" lists the same.
-PERSONAL_TABLES = (FEEDBACK, REPORT_REPORTERS, REPORTS)
+PERSONAL_TABLES = (FEEDBACK, REPORT_REPORTERS, REPORT_AUTHORS, REPORTS)
+#: How long /forgetme waits for another writer's lock (ms) before deferring (the engine thread is shared).
+FORGET_WAIT_MS = 1000
+#: How long a checkpoint waits for other readers (ms) before leaving the rest for later.
+CHECKPOINT_WAIT_MS = 500
 
 
 @dataclass
 class ForgetResult:
-    """What :func:`forget_user` deleted (counts only)."""
+    """What :func:`forget_user` deleted (counts only), and whether it is finished."""
 
     feedback: int = 0
     reports_deleted: int = 0  # reports only this user filed (pending or rejected): gone
     reports_erased: int = 0  # approved reports only this user filed: text erased, decision kept for undo
     reports_unlinked: int = 0  # reports others filed too: this user's link and count removed
+    #: Another program held the write lock: nothing was deleted yet; the face retries.
+    deferred: bool = False
+    #: The WAL checkpoint could not complete (another program is reading): the deleted text may still be
+    #: in the file until :func:`erase_traces` succeeds.
+    traces_left: bool = False
 
     @property
     def total(self) -> int:
         return self.feedback + self.reports_deleted + self.reports_erased + self.reports_unlinked
 
+    @property
+    def complete(self) -> bool:
+        """Deleted, and gone from the file and the WAL."""
+        return not self.deferred and not self.traces_left
+
     def message(self) -> str:
-        """The reply to /forgetme (Chinese)."""
+        """The reply to /forgetme (Chinese). Never "nothing is held" as a certainty: what others
+        pasted or forwarded into a report can't always be traced to its author."""
+        if self.deferred:
+            return ("⏳ 数据库正被其他程序占用，删除将在稍后自动完成（通常几分钟内），完成后会再通知您。"
+                    "频率限制等匿名计数不受影响。")
+        later = ("删除已生效；文件中的残留会在其他程序结束读取后稍后自动清除。" if self.traces_left else "")
         if not self.total:
-            return ("🗑 已处理：我们没有保存任何与您有关的数据（检查的消息从不保存）。"
-                    "您的频率限制计数也已清除。")
+            return ("🗑 已处理：没有找到与您的账号关联的反馈或举报（检查的消息从不保存）。"
+                    "别人转发或粘贴您的消息去举报时，我们无法确定作者，这类内容不在此列；如有需要请联系管理员。" + later)
         parts = []
         if self.feedback:
             parts.append(f"反馈 {self.feedback} 条")
@@ -62,7 +89,7 @@ class ForgetResult:
             parts.append(f"已采纳的举报 {self.reports_erased} 条（原文已抹去，话术库中管理员审核过的脱敏话术保留）")
         if self.reports_unlinked:
             parts.append(f"与他人共同举报的 {self.reports_unlinked} 条（已去掉您的记录和计数）")
-        return ("🗑 已删除与您有关的全部数据：" + "、".join(parts) + "。频率限制计数也已清除。"
+        return ("🗑 已删除与您有关的数据：" + "、".join(parts) + "。" + later +
                 "检查过的消息本来就不保存。以后再使用本机器人，会被当作新用户。")
 
 
@@ -91,11 +118,18 @@ def _secure_delete(db: sqlite_utils.Database) -> Iterator[None]:
         db.execute(f"PRAGMA secure_delete = {int(prev)}")
 
 
-def _checkpoint(db: sqlite_utils.Database) -> None:
+def erase_traces(db: sqlite_utils.Database, wait_ms: int = CHECKPOINT_WAIT_MS) -> bool:
     """Move the WAL into the database file and empty it, so page images holding deleted text go.
-    Best effort: with readers active a checkpoint may be partial (it then completes later)."""
-    with contextlib.suppress(Exception):
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    Waits at most ``wait_ms`` for other readers; True when it completed (nothing of the deleted rows
+    is left in the file or the WAL), False when a reader still holds old pages (try again later)."""
+    try:
+        with short_wait(db, wait_ms):
+            row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError as e:
+        log.info("checkpoint not possible now (%s)", e)
+        return False
+    busy = int(row[0]) if row else 0
+    return busy == 0
 
 
 def _erase_reports(db: sqlite_utils.Database, ids: list[int]) -> tuple[int, int]:
@@ -104,6 +138,7 @@ def _erase_reports(db: sqlite_utils.Database, ids: list[int]) -> tuple[int, int]
     deleted = erased = 0
     for chunk, marks in chunks(ids):
         db.execute(f"delete from report_reporters where report_id in ({marks})", chunk)
+        db.execute(f"delete from report_authors where report_id in ({marks})", chunk)
         erased += db.execute(
             f"update reports set text = null, reporter_hash = null, masked = null "
             f"where id in ({marks}) and status = ?", [*chunk, APPROVED]).rowcount
@@ -120,6 +155,23 @@ def forget_user(db: sqlite_utils.Database, user_id: int | str) -> ForgetResult:
     admins', and redacted); on reports others filed too, their link is removed and the count lowered."""
     who = user_hash(db, user_id)
     res = ForgetResult()
+    try:
+        with short_wait(db, FORGET_WAIT_MS):
+            _forget(db, who, res)
+    except sqlite3.OperationalError as e:
+        if "locked" not in str(e) and "busy" not in str(e):
+            raise
+        log.info("forgetme deferred: the database is locked by another writer")
+        return ForgetResult(deferred=True)
+    res.traces_left = not erase_traces(db)
+    log.info("forgetme: %d feedback, %d reports deleted, %d erased, %d unlinked%s", res.feedback,
+             res.reports_deleted, res.reports_erased, res.reports_unlinked,
+             "; traces left until readers finish" if res.traces_left else "")
+    return res
+
+
+def _forget(db: sqlite_utils.Database, who: str, res: ForgetResult) -> None:
+    """The deletes of :func:`forget_user`, in one transaction, counted into ``res``."""
     with _secure_delete(db), write(db):
         res.feedback = db.execute("delete from feedback where user_hash = ?", [who]).rowcount
         mine = [r["report_id"] for r in db.query(
@@ -127,8 +179,11 @@ def forget_user(db: sqlite_utils.Database, user_id: int | str) -> ForgetResult:
         # reports whose first reporter was this user but whose link row is gone (defensive)
         mine += [r["id"] for r in db.query("select id from reports where reporter_hash = ?", [who])
                  if r["id"] not in mine]
-        only_mine, shared = [], []
-        for rid in dict.fromkeys(mine):
+        # messages this user wrote that someone else (an admin) reported: theirs to have erased
+        authored = report_rows.authored_by(db, who)
+        only_mine: list[tuple[int, str | None]] = [(rid, None) for rid in authored]
+        shared = []
+        for rid in dict.fromkeys(r for r in mine if r not in authored):
             others = list(db.query("select reporter_hash from report_reporters where report_id = ? "
                                    "and reporter_hash != ? order by created_at limit 1", [rid, who]))
             (shared if others else only_mine).append((rid, others[0]["reporter_hash"] if others else None))
@@ -139,10 +194,6 @@ def forget_user(db: sqlite_utils.Database, user_id: int | str) -> ForgetResult:
                        [who, other, rid])
         res.reports_unlinked = len(shared)
         res.reports_deleted, res.reports_erased = _erase_reports(db, [rid for rid, _ in only_mine])
-    _checkpoint(db)
-    log.info("forgetme: %d feedback, %d reports deleted, %d erased, %d unlinked", res.feedback,
-             res.reports_deleted, res.reports_erased, res.reports_unlinked)
-    return res
 
 
 def cutoff(days: int, now: dt.datetime | None = None) -> str:
@@ -166,7 +217,7 @@ def purge_expired(db: sqlite_utils.Database, retention_days: int, now: dt.dateti
         res.links = db.execute("delete from report_reporters where created_at < ?", [limit]).rowcount
         res.feedback = db.execute("delete from feedback where at < ?", [limit]).rowcount
     if res.total:
-        _checkpoint(db)
+        erase_traces(db)  # a reader in the way: the next purge, or /forgetme, completes it
         log.info("retention (%d days): %d reports deleted, %d erased, %d links, %d feedback", retention_days,
                  res.reports_deleted, res.reports_erased, res.links, res.feedback)
     return res

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.store.schema import PENDING, REPORT_REPORTERS, REPORTS
+from bot.store.schema import PENDING, REPORT_AUTHORS, REPORT_REPORTERS, REPORTS
 
 
 def filed_since(db: sqlite_utils.Database, who: str, since: str) -> int:
@@ -33,6 +33,18 @@ def has_reporter(db: sqlite_utils.Database, rid: int, who: str) -> bool:
 
 def add_reporter(db: sqlite_utils.Database, rid: int, who: str, stamp: str) -> None:
     db[REPORT_REPORTERS].insert({"report_id": rid, "reporter_hash": who, "created_at": stamp})
+
+
+def add_author(db: sqlite_utils.Database, rid: int, author: str, stamp: str) -> None:
+    """Record whose message a report holds (a salted hash), when someone else reported it."""
+    db.execute(f"insert or ignore into {REPORT_AUTHORS} (report_id, author_hash, created_at) values (?, ?, ?)",
+               [int(rid), author, stamp])
+
+
+def authored_by(db: sqlite_utils.Database, author: str) -> list[int]:
+    """The reports holding messages this (hashed) author wrote, filed by others."""
+    return [int(r["report_id"]) for r in db.query(f"select report_id from {REPORT_AUTHORS} where author_hash = ?",
+                                                   [author])]
 
 
 def insert(db: sqlite_utils.Database, row: dict[str, Any]) -> int:

@@ -23,6 +23,7 @@ SEED, ADMIN, IMPORT, REPORT = "seed", "admin", "import", "report"
 
 PATTERNS, NUMBERS, AUDIT, AUDIT_ITEMS = "patterns", "numbers", "audit", "audit_items"
 REPORTS, REPORT_REPORTERS, CHECKS, FEEDBACK, META = "reports", "report_reporters", "checks", "feedback", "meta"
+REPORT_AUTHORS = "report_authors"
 
 #: A number's state: what an audit row records and a revert restores (counters such as hits never are).
 NUMBER_STATE = ("scam_type", "note", "reports", "first_reported", "last_reported", "status")
@@ -163,3 +164,15 @@ def m003_patterns_change_counter(db: sqlite_utils.Database) -> None:
     for name, when in (("insert", "after insert on patterns"), ("delete", "after delete on patterns"),
                        ("update", "after update of scam_type, text, norm, terms, status on patterns")):
         db.execute(f"create trigger if not exists patterns_version_{name} {when} {bump}")
+
+
+@migrations()
+def m004_report_authors(db: sqlite_utils.Database) -> None:
+    """Issue 15: who wrote a message someone else (an admin) reported — a salted hash, like reporters —
+    so the author's /forgetme removes it too."""
+    db[REPORT_AUTHORS].create(
+        {"report_id": int, "author_hash": str, "created_at": str},
+        pk=("report_id", "author_hash"),
+        foreign_keys=[("report_id", REPORTS, "id")],
+    )
+    db[REPORT_AUTHORS].create_index(["author_hash"])

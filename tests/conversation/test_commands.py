@@ -71,15 +71,17 @@ def test_the_table_is_the_routing(engine):
 
 
 def test_button_data_has_one_format_and_round_trips():
-    assert buttons.VOTE.data(12, "fp") == "fb:12:fp" and buttons.VOTE.parse("fb:12:fp") == ("12", "fp")
+    mac = "A" * buttons.MAC_CHARS
+    assert buttons.VOTE.data(12, "fp", mac) == f"fb:12:fp:{mac}" and buttons.VOTE.parse(f"fb:12:fp:{mac}") == ("12", "fp", mac)
     assert buttons.REVIEW.parse("rv:3:approve:other_scam") == ("3", "approve", "other_scam")
     assert buttons.REVIEW.parse("rv:3:approve") == ("3", "approve", None)
     assert buttons.REPORT_NUMBER.parse("rn:" + "1" * 40) == ("1" * 30,)  # at most 30 characters are read
     assert buttons.FORM_TYPE.data("other_scam") == "np:t:other_scam" and buttons.FORM_CONFIRM.data() == "np:ok"
-    for data, kind in [("fb:1:up", buttons.VOTE), ("rp:7", buttons.REPORT_CHECK), ("rn:+86139", buttons.REPORT_NUMBER),
+    for data, kind in [(f"fb:1:up:{mac}", buttons.VOTE), (f"rp:7:{mac}", buttons.REPORT_CHECK),
+                       (f"rc:7:{mac}", buttons.REPORT_CONFIRM), ("rn:+86139", buttons.REPORT_NUMBER),
                        ("rv:1:approve", buttons.REVIEW), ("rv:garbage", buttons.REVIEW),  # a review's to refuse
-                       ("fb:x:up", None), ("rn:", None), ("np:ok", None), ("", None)]:
+                       ("fb:1:up", None), ("rp:7", None), ("fb:x:up", None), ("rn:", None), ("np:ok", None), ("", None)]:
         assert buttons.kind_of(data) is kind, data
-    for row in buttons.feedback_buttons(5) + buttons.type_buttons(9, "approve"):
+    for row in buttons.feedback_buttons("s" * 64, 5, 12345) + buttons.type_buttons(9, "approve"):
         for _, data in row:
             assert buttons.kind_of(data) is not None and len(data.encode()) <= 64

@@ -23,14 +23,16 @@ def test_terminal_replies_record_nothing(engine):
 
 
 def test_a_recorded_check_keeps_counts_and_pattern_ids_only(engine):
-    reply = conversation.check_message(engine, SCAM, face="telegram")
+    reply = conversation.check_message(engine, SCAM, face="telegram", user_id=7)
     row = engine.db["checks"].get(reply.check_id)
     assert set(row) == {"id", "at", "day", "risk", "score", "pattern_ids", "scam_types", "face"}
     assert row["risk"] == reply.verdict.risk and row["face"] == "telegram"
     assert json.loads(row["pattern_ids"]) == [m.pattern_id for m in reply.verdict.matches]
     assert "13912345678" not in json.dumps(row, ensure_ascii=False)
-    assert reply.buttons == [[("👍 有帮助", f"fb:{reply.check_id}:up"), ("🙅 误报", f"fb:{reply.check_id}:fp")],
-                             [("🚩 举报", f"rp:{reply.check_id}")]]
+    [[(up_label, up), (fp_label, fp)], [(rp_label, rp)]] = reply.buttons  # signed for user 7
+    assert (up_label, fp_label, rp_label) == ("👍 有帮助", "🙅 误报", "🚩 举报")
+    assert up.startswith(f"fb:{reply.check_id}:up:") and fp.startswith(f"fb:{reply.check_id}:fp:")
+    assert rp.startswith(f"rp:{reply.check_id}:")
 
 
 @pytest.mark.parametrize("text", ["🙂🙂", "你好", "谢谢！", "你是谁？", "  ", "謝謝"])
@@ -75,10 +77,11 @@ def test_votes_count_once_per_user_with_a_salted_hash(engine):
 
 
 def test_buttons(engine):
-    cid = conversation.check_message(engine, SCAM, face="telegram").check_id
-    ans = conversation.on_button(engine, f"fb:{cid}:fp", user_id=5)
+    reply = conversation.check_message(engine, SCAM, face="telegram", user_id=5)
+    [[(_, up), (_, fp)], _] = reply.buttons
+    ans = conversation.on_button(engine, fp, user_id=5)
     assert ans.notice.startswith("谢谢") and ans.remove_buttons
-    assert "已经反馈过" in conversation.on_button(engine, f"fb:{cid}:up", user_id=5).notice
+    assert "已经反馈过" in conversation.on_button(engine, up, user_id=5).notice
     for stale in ("fb:abc:up", "np:t:other_scam", "", "x" * 64):
         ans = conversation.on_button(engine, stale, user_id=5)
         assert "失效" in ans.notice and ans.reply is None

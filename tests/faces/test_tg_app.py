@@ -32,11 +32,11 @@ def test_loopback_detection():
 
 def test_settings_from_env():
     s = Settings.from_env({"TELEGRAM_BOT_TOKEN": "1:a", "BOT_WEBHOOK_URL": "https://h/x", "BOT_WEBHOOK_PORT": "88",
-                           "BOT_WEBHOOK_LISTEN": "127.0.0.1", "BOT_WEBHOOK_SECRET": "s", "BOT_ADMIN_IDS": "1, 2;x"})
+                           "BOT_WEBHOOK_LISTEN": "127.0.0.1", "BOT_WEBHOOK_SECRET": "s", "BOT_ADMIN_IDS": "1, 2;+3"})
     assert (s.webhook_url, s.webhook_port, s.webhook_listen, s.webhook_secret) == ("https://h/x", 88, "127.0.0.1", "s")
-    assert s.admin_ids == frozenset({1, 2})
+    assert s.admin_ids == frozenset({1, 2, 3})
     d = Settings.from_env({"BOT_WEBHOOK_PORT": "nope"})
-    assert (d.webhook_port, d.webhook_listen) == (8443, "0.0.0.0")
+    assert (d.webhook_port, d.webhook_listen) == (8443, "127.0.0.1")
 
 
 def test_the_application_is_assembled_as_designed(tmp_path):

@@ -56,7 +56,8 @@ def test_forwarded_scam_sms_gets_badge_evidence_notice_advice_and_buttons(tg_bot
     [(up_label, up), (fp_label, fp), (rp_label, rp)] = reply.buttons
     assert (up_label, fp_label, rp_label) == ("👍 有帮助", "🙅 误报", "🚩 举报")
     check_id = int(up.split(":")[1])
-    assert (up, fp, rp) == (f"fb:{check_id}:up", f"fb:{check_id}:fp", f"rp:{check_id}")
+    # signed for this user (issue 15): fb:<check>:<vote>:<hmac>, rp:<check>:<hmac>
+    assert up.startswith(f"fb:{check_id}:up:") and fp.startswith(f"fb:{check_id}:fp:") and rp.startswith(f"rp:{check_id}:")
     # the check was logged: counts and pattern ids, never the text
     [(risk, types, face)] = db_rows(tg_bot.db_path, "select risk, scam_types, face from checks where id = ?", (check_id,))
     assert risk in ("high", "medium") and "surrender_for_investment" in json.loads(types) and face == "telegram"
@@ -234,16 +235,19 @@ def test_feedback_buttons_are_answered_and_counted_once_per_user(tg_bot, botapi)
     [reply] = botapi.wait_replies(CUSTOMER, 1)
     up, fp, _rp = (data for _, data in reply.buttons)
     presses = [botapi.press(CUSTOMER, reply, up), botapi.press(CUSTOMER, reply, up), botapi.press(CUSTOMER, reply, fp),
-               botapi.press(43, reply, fp),  # another user (as in a group)
+               botapi.press(43, reply, fp),  # another user (as in a group): not theirs to vote on
                botapi.press(CUSTOMER, reply, "fb:999999:up")]  # a forged / stale check id
-    botapi.wait_for(lambda: len(botapi.callback_answers) >= 5, what="5 answers")
+    botapi.message(43, SCAM)  # … on their own verdict they may
+    own = botapi.wait_replies(43, 1)[0]
+    presses.append(botapi.press(43, own, dict((label, d) for label, d in own.buttons)["🙅 误报"]))
+    botapi.wait_for(lambda: len(botapi.callback_answers) >= 6, what="6 answers")
     by_id = {a["callback_query_id"]: a.get("text", "") for a in botapi.callback_answers}
     texts = [by_id[q] for q in presses]
     assert texts[0].startswith("谢谢") and "已经反馈过" in texts[1] and "已经反馈过" in texts[2]
-    assert texts[3].startswith("谢谢") and "不存在" in texts[4]
+    assert "不是给您的" in texts[3] and "失效" in texts[4] and texts[5].startswith("谢谢")
     check_id = int(up.split(":")[1])
     rows = db_rows(tg_bot.db_path, "select vote, user_hash from feedback where check_id = ?", (check_id,))
-    assert sorted(v for v, _ in rows) == ["fp", "up"]
+    assert sorted(v for v, _ in rows) == ["up"]
     assert all(str(CUSTOMER) != h and len(h) == 64 for _, h in rows)  # salted hashes, not user ids
     assert botapi.calls_of("editMessageReplyMarkup")  # the voter's buttons were removed
     botapi.message(TG_ADMIN_ID, "/stats")

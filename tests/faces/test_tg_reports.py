@@ -43,6 +43,11 @@ def test_report_button_then_pending_approve_catches_the_next_variant(tg_module_b
     assert rows(db, "select count(*) from reports")[0][0] == 0  # nothing stored before the press
 
     qid = api.press(user, verdict, rp)
+    assert "确认" in answers_for(api, qid)  # a report from a button is confirmed first (issue 15)
+    api.wait_for(lambda: verdict.edits >= 1, what="the confirm buttons")
+    assert rows(db, "select count(*) from reports")[0][0] == 0
+    confirm = dict(verdict.buttons)["✅ 确认举报"]
+    qid = api.press(user, verdict, confirm)
     assert "感谢举报" in answers_for(api, qid)
     thanks = api.wait_replies(user, 2)[1].plain
     rid = int(thanks.split("#")[1].split("）")[0])
@@ -96,30 +101,42 @@ def test_report_in_reply_by_number_and_usage(tg_module_bot: TgRunningBot):
     api.message(user, "/report")
     assert "用法" in api.wait_replies(user, 1)[0].plain
 
-    # /report in reply to a message (e.g. in a family group): that message's text is reported, redacted
+    # /report in reply to someone else's message in a group (issue 15): only its number is reported, and
+    # the outcome goes to the reporter privately; the group sees only that it was received
     group = -4201
     sms = ("尊敬的李秀英女士，您的保单已升级为分红型，需缴纳升级服务费，请回复身份证号110105198806154317确认，"
            "客服专线 138 1627 4409")
     target = api.message(4202, sms, chat_type="supergroup", chat_id=group)
     api.message(user, "/report", chat_type="supergroup", chat_id=group, reply_to=target)
-    thanks = api.wait_for(lambda: [r for r in api.replies(group) if "感谢举报" in r.plain], what="thanks")[0]
-    rid = int(thanks.plain.split("#")[1].split("）")[0])
+    private = api.wait_replies(user, 2)[1].plain
+    assert "感谢举报" in private and "只举报了其中的号码" in private, private
+    ack = api.wait_for(lambda: [r.plain for r in api.replies(group) if "私信" in r.plain], what="the ack")[0]
+    assert "感谢举报" not in ack and "#" not in ack
+    assert not [r for r in api.replies(group) if "感谢举报" in r.plain or "已经举报过" in r.plain]
+    rid = int(private.split("#")[1].split("）")[0])
+    assert rows(db, "select kind, number from reports where id = ?", (rid,)) == [("number", "+8613816274409")]
+    svc = tg_module_bot.app.bot_data["services"]  # out of the queue again: later tests count on a short one
+    svc.worker._executor.submit(reports.reject, tg_module_bot.engine, rid, "test").result(30)
+    # the author's own /report of it: the text, redacted
+    api.message(4202, "/report", chat_type="supergroup", chat_id=group, reply_to=target)
+    thanks = api.wait_replies(4202, 1)[0].plain
+    rid = int(thanks.split("#")[1].split("）")[0])
     [(text, masked)] = rows(db, "select text, masked from reports where id = ?", (rid,))
     assert "110105198806154317" not in text and "李秀英" not in text and "138 1627 4409" in text
     assert "id_number" in masked
 
     # /report 号码 说明: a number report (the scammer's number, with what was said)
     api.message(user, "/report 13912340000 自称平安客服，让我退保买年化12%的理财")
-    reply = api.wait_replies(user, 2)[1].plain
+    reply = api.wait_replies(user, 3)[2].plain
     assert "感谢举报" in reply
     assert rows(db, "select kind, number from reports where number = '+8613912340000'") == [("number", "+8613912340000")]
     # an official number can't be reported as a scam number
     api.message(user, "/report 95511")
-    assert "官方号码" in api.wait_replies(user, 3)[2].plain
+    assert "官方号码" in api.wait_replies(user, 4)[3].plain
     # /report in reply to the bot's own message: asks for the original instead
     bot_msg = api.replies(user)[-1]
     api.message(user, "/report", reply_to=bot_msg.api_message)
-    assert "回复诈骗消息本身" in api.wait_replies(user, 4)[3].plain
+    assert "回复诈骗消息本身" in api.wait_replies(user, 5)[4].plain
 
 
 def test_number_button_reports_and_as_pattern_and_reject(tg_module_bot: TgRunningBot):
@@ -165,16 +182,18 @@ def test_number_button_reports_and_as_pattern_and_reject(tg_module_bot: TgRunnin
 
 def test_false_positive_votes_notify_admins_once_at_the_threshold(tg_module_bot: TgRunningBot):
     api, db = tg_module_bot.api, tg_module_bot.db_path
-    voters = [4401, 4402, 4403, 4404]
-    api.message(voters[0], SCAM)
-    verdict = api.wait_replies(voters[0], 1)[0]
-    fp = dict((label, d) for label, d in verdict.buttons)["🙅 误报"]
+    voters = [4401, 4402, 4403, 4404]  # different people, each voting on their own verdict (signed buttons)
+    verdicts = {}
+    for v in voters:
+        api.message(v, SCAM)
+        verdicts[v] = api.wait_replies(v, 1)[0]
+    fp = dict((label, d) for label, d in verdicts[voters[0]].buttons)["🙅 误报"]
     check_id = int(fp.split(":")[1])
     [(pids,)] = rows(db, "select pattern_ids from checks where id = ?", (check_id,))
     assert pids != "[]"
     n = len(api.replies(TG_ADMIN_ID))
     for v in voters:
-        answers_for(api, api.press(v, verdict, fp))
+        answers_for(api, api.press(v, verdicts[v], dict((label, d) for label, d in verdicts[v].buttons)["🙅 误报"]))
     notices = api.wait_for(lambda: [r for r in api.replies(TG_ADMIN_ID)[n:] if "话术误报提醒" in r.plain],
                            what="the admins' notice")
     time.sleep(0.3)

@@ -35,12 +35,16 @@ __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "build_parser", "ma
 
 def run_bot(args: argparse.Namespace) -> int:
     """Run the Telegram bot; without TELEGRAM_BOT_TOKEN one line saying how, and exit status 2."""
-    from bot.config import Settings
+    from bot.config import Settings, token_problem
 
     settings = Settings.from_env()
     if not settings.token:
         err("未设置 TELEGRAM_BOT_TOKEN：请先 export TELEGRAM_BOT_TOKEN=<BotFather 给的令牌> 再运行；"
             "不用 Telegram 也可以试用：python run.py chat")
+        return EXIT_USAGE
+    problem = token_problem(settings.token)
+    if problem:  # refused at once, before opening anything or calling Telegram with it
+        err(problem)
         return EXIT_USAGE
     from bot.faces.tg.app import run
 
@@ -76,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse: usage errors exit 2 with a message, --help exits 0
         return int(e.code or 0)
+    from bot.config import SettingsError
+
     try:
         return find(COMMANDS, args.command).run(args)
+    except SettingsError as e:  # a setting that can't be used: one line naming it, before anything starts
+        err(str(e))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_OK
     except BrokenPipeError:

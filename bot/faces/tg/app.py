@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import logging
 import os
+import secrets
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,6 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ChatMemberHandler,
@@ -33,8 +33,9 @@ from telegram.request import HTTPXRequest
 from bot import admin, conversation, logguard
 from bot.config import Settings, open_engine
 from bot.conversation import buttons
-from bot.faces.tg import handlers, photos
+from bot.faces.tg import handlers, photos, webhook
 from bot.faces.tg.forms import newpattern_form
+from bot.faces.tg.ratelimit import PerChatRateLimiter
 from bot.faces.tg.services import PerUserUpdateProcessor, Services
 from bot.pipeline.engine import Engine
 from bot.store import privacy
@@ -95,8 +96,9 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .token(settings.token)
         .request(_request(settings, pool=64))
         .get_updates_request(_request(settings, pool=2))
-        # Telegram's flood limits (30 messages/s overall, 20/min per group); 429s are retried.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Telegram's flood limits (30 messages/s overall, 20/min per group); a 429 is retried after its
+        # retry_after, pausing only the chat it was about (bot/faces/tg/ratelimit.py says why)
+        .rate_limiter(PerChatRateLimiter(max_retries=3))
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -246,6 +248,16 @@ async def _reload_if_changed(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("scripts changed in another process: index reloaded")
 
 
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram must send with every webhook POST: BOT_WEBHOOK_SECRET, or — never an open
+    webhook — a random one made for this run (setWebhook registers it, so Telegram sends it; anyone
+    else's POST is refused with 403)."""
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    log.warning("BOT_WEBHOOK_SECRET is not set: using a random secret for this run (registered with setWebhook)")
+    return secrets.token_urlsafe(32)
+
+
 def serve(app: Application, settings: Settings, *, in_thread: bool = False,
           poll_timeout: float = POLL_TIMEOUT) -> None:
     """Run until stopped: long polling, or a webhook server when ``settings.webhook_url`` is set.
@@ -256,9 +268,10 @@ def serve(app: Application, settings: Settings, *, in_thread: bool = False,
     if in_thread:
         kwargs["stop_signals"] = None
     if settings.webhook_url:
+        webhook.install_refusal_log()
         app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
                         url_path=urlsplit(settings.webhook_url).path.lstrip("/"), webhook_url=settings.webhook_url,
-                        secret_token=settings.webhook_secret or None, **kwargs)
+                        secret_token=webhook_secret(settings), **kwargs)
     else:
         app.run_polling(poll_interval=0.0, timeout=dt.timedelta(seconds=poll_timeout), **kwargs)
 
@@ -279,12 +292,20 @@ class RedactingFormatter(logging.Formatter):
         return out
 
 
-class _DropInvalidToken(logging.Filter):
-    """PTB logs a refused token with a long traceback before raising; :func:`run` then says it in
-    one clear line, so the traceback is dropped."""
+class _DropStartupTracebacks(logging.Filter):
+    """PTB logs a refused token, and a Bot API it could not reach at start-up, with a long traceback
+    before raising; :func:`run` then says it in one clear line, so the traceback is dropped — except at
+    ``BOT_LOG_LEVEL=DEBUG``, where an unreachable server's traceback is kept for troubleshooting."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__()
+        self.debug = debug
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, InvalidToken):
+            return False
+        return self.debug or not isinstance(err, NetworkError)
 
 
 def configure_logging(token: str, level: str | None = None) -> None:
@@ -305,8 +326,9 @@ def configure_logging(token: str, level: str | None = None) -> None:
         if not isinstance(h.formatter, RedactingFormatter):
             h.setFormatter(RedactingFormatter(h.formatter, [token]))
     ptb = logging.getLogger("telegram.ext")
-    if not any(isinstance(f, _DropInvalidToken) for f in ptb.filters):
-        ptb.addFilter(_DropInvalidToken())
+    for f in [f for f in ptb.filters if isinstance(f, _DropStartupTracebacks)]:
+        ptb.removeFilter(f)
+    ptb.addFilter(_DropStartupTracebacks(debug))
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
     ours = logging.getLevelName(wanted)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import time
 import traceback
 
+import httpx
 from telegram import (
     ChatMemberUpdated,
     InlineKeyboardButton,
@@ -27,8 +29,11 @@ from telegram.constants import ChatMemberStatus, ChatType, InlineKeyboardButtonL
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
-from bot import conversation
-from bot.conversation.buttons import REPORT_CHECK, ButtonKind
+from bot import conversation, render
+from bot.admin import reports
+from bot.conversation import texts
+from bot.conversation.buttons import REPORT_CHECK, REPORT_CONFIRM, REPORT_NUMBER, ButtonKind
+from bot.conversation.texts import GROUP_REPORT_DM, GROUP_REPORT_NO_DM
 from bot.faces.tg.services import services
 from bot.faces.tg.throttle import Decision
 
@@ -46,6 +51,11 @@ MAX_UPDATE_CHARS = 20_000
 TOO_LONG = "📏 消息太长（超过 2 万字），无法检查。请只发送可疑的那一段短信或聊天内容。"
 PENDING_PRIVATE_ONLY = "请在与我的私聊中使用 /pending：举报内容只给管理员看，不在群里显示。"
 REPLY_TO_BOT = "请回复诈骗消息本身（而不是我的回复）再发送 /report，或点检查结果下面的 🚩 举报。"
+#: Report outcomes that count towards the daily cap (as bot.admin.reports counts them in the database).
+COUNTED_REPORTS = ("created", "repeat")
+#: Buttons that file a report (the daily cap applies), and those that report the replied-to message.
+REPORTING = (REPORT_CHECK, REPORT_CONFIRM, REPORT_NUMBER)
+READS_SOURCE = (REPORT_CHECK, REPORT_CONFIRM)
 #: At most one admin notification per kind of error in this many seconds.
 ADMIN_NOTICE_EVERY = 300.0
 TRADITIONAL_LANGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
@@ -87,13 +97,68 @@ def markup(reply: conversation.Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+#: Waits (seconds) before the second and the third try after a server error (HTTP 5xx) or a connection
+#: that could not be opened: a lost verdict is worse than a late one.
+RETRY_DELAYS = (1.0, 2.0)
+APOLOGY = "抱歉，Telegram 暂时出了问题，结果没能发出。请稍后重新发送这条消息。"
+#: After a connection lost once the request had gone out: the verdict may well have arrived, so it is
+#: not sent a second time; this one line covers the case where it did not.
+RESEND_HINT = "⚠️ 网络中断：如果您没有看到检查结果，请重新发送这条消息。"
+TOO_LONG_NOTE = "（完整说明超出 Telegram 的长度限制，已省略。）"
+
+
+def never_sent(err: NetworkError) -> bool:
+    """Whether the request surely never reached Telegram (a connection that could not be opened, a
+    full pool) or was refused by it with a server error — then sending again can't make a duplicate.
+    A connection lost after the request went out (or a read timeout) is not: it may have been done."""
+    cause = err.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return True
+    return not isinstance(err, TimedOut) and cause is None  # PTB's own NetworkError for an HTTP 5xx answer
+
+
+def shorter(reply: conversation.Reply, region: str) -> tuple[str, str | None]:
+    """A shorter form of a reply Telegram found too long: a verdict's short answer (badge, what this
+    is, what to do) and a note; anything else, its plain text cut to fit."""
+    if reply.verdict is not None:
+        return render.verdict_short_html(reply.verdict, region) + "\n" + html.escape(TOO_LONG_NOTE), ParseMode.HTML
+    return reply.text[: REPLY_LIMIT // 2], None
+
+
+async def _send_once(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: conversation.Reply, region: str,
+                     kwargs: dict) -> Message:
+    """One try: HTML; plain text if Telegram rejects the HTML; the short form if it is too long."""
+    try:
+        return await context.bot.send_message(chat_id, reply.html, parse_mode=ParseMode.HTML, **kwargs)
+    except BadRequest as e:
+        why = e.message.lower()
+        if "too long" in why:
+            log.warning("Telegram found a reply too long (%s); sending its short form", e.message)
+            text, mode = shorter(reply, region)
+            return await context.bot.send_message(chat_id, text, parse_mode=mode, **kwargs)
+        if "entit" not in why and "parse" not in why:
+            raise
+        log.warning("Telegram rejected a reply's HTML (%s); sending it as plain text", e.message)
+        return await context.bot.send_message(chat_id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], **kwargs)
+
+
+async def _say(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+    """A one-line notice, best effort (it is what we say when sending already failed)."""
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(chat_id, text)
+
+
 async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: conversation.Reply,
                      reply_to: int | None = None) -> Message | None:
     """Send a dialog reply as HTML with its buttons.
 
-    Falls back to the plain-text version if Telegram rejects the HTML, and retries once on a server
-    error (HTTP 5xx), because a lost verdict is worse than a late one. Rate limits (429) are retried
-    by the AIORateLimiter; "bot blocked" (403) and other refusals go to the error handler."""
+    Falls back to plain text if Telegram rejects the HTML, and to the short form if it finds it too
+    long. A server error (HTTP 5xx) or a connection that could not be opened is retried after
+    :data:`RETRY_DELAYS`, and when every try failed the user gets a short apology. A connection lost
+    after a verdict went out is not retried (Telegram has no way to ask whether it arrived, and a
+    second verdict is confusing): one line asks to resend if nothing came. Rate limits (429) are the
+    rate limiter's (bot/faces/tg/ratelimit.py); "bot blocked" (403) and other refusals go to the
+    error handler."""
     chat = update.effective_chat
     if chat is None:
         return None
@@ -103,21 +168,22 @@ async def send_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: 
         "reply_parameters": ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
         if reply_to else None,
     }
-    for attempt in (1, 2):
+    region = region_of(update.effective_user)
+    for delay in (*RETRY_DELAYS, None):
         try:
-            try:
-                return await context.bot.send_message(chat.id, reply.html, parse_mode=ParseMode.HTML, **kwargs)
-            except BadRequest as e:
-                if "entit" not in e.message.lower() and "parse" not in e.message.lower():
-                    raise
-                log.warning("Telegram rejected a reply's HTML (%s); sending it as plain text", e.message)
-                return await context.bot.send_message(chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], **kwargs)
-        except (BadRequest, TimedOut, Forbidden):
+            return await _send_once(context, chat.id, reply, region, kwargs)
+        except (BadRequest, Forbidden):
             raise
-        except NetworkError:
-            if attempt == 2:
-                raise
-            await asyncio.sleep(1.0)
+        except NetworkError as e:
+            if reply.verdict is not None and not never_sent(e):
+                log.warning("connection lost after sending a verdict (%s): not sent twice", describe_error(e))
+                await _say(context, chat.id, RESEND_HINT)
+                return None
+            if delay is None:
+                log.warning("a reply could not be sent after %d tries (%s)", len(RETRY_DELAYS) + 1, describe_error(e))
+                await _say(context, chat.id, APOLOGY)
+                return None
+            await asyncio.sleep(delay)
     return None
 
 
@@ -140,7 +206,7 @@ async def throttle_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if user is None or not (update.message or update.callback_query):
         return
     svc = services(context)
-    decision = svc.throttle.hit(user.id)
+    decision = svc.throttle.hit(svc.anon(user.id))
     if decision is not Decision.ALLOW:
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):
@@ -182,7 +248,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     started = time.perf_counter()
     text = msg.text or msg.caption or ""
     reply = await services(context).run(conversation.check_message, text, face="telegram",
-                                        region=region_of(update.effective_user), limit=REPLY_LIMIT)
+                                        region=region_of(update.effective_user), limit=REPLY_LIMIT,
+                                        user_id=update.effective_user.id if update.effective_user else None)
     _log_check(update, reply, started)
     # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
     # user presses it, so the bot never has to keep the text itself
@@ -202,8 +269,9 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if msg is None:
         return
     started = time.perf_counter()
+    # the buttons are signed for the message's author: the one who may vote on it and report its text
     reply = await services(context).run(conversation.check_group_message, msg.text or msg.caption or "",
-                                        limit=REPLY_LIMIT)
+                                        limit=REPLY_LIMIT, user_id=msg.from_user.id if msg.from_user else None)
     if reply is None:
         return
     _log_check(update, reply, started)
@@ -227,7 +295,7 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await msg.reply_text("被回复的消息里没有文字，我只能检查文字。")
             return
         reply = await svc.run(conversation.check_message, text, face=face_of(update), region=region,
-                              limit=REPLY_LIMIT)
+                              limit=REPLY_LIMIT, user_id=update.effective_user.id if update.effective_user else None)
         reply_to = target.message_id
     else:
         reply = await svc.run(conversation.respond, msg.text or "", user_id=update.effective_user.id
@@ -274,9 +342,11 @@ async def on_newpattern_elsewhere(update: Update, context: ContextTypes.DEFAULT_
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/report in reply to a message reports that message's text; /report 号码 / 文字 reports what
+    """/report in reply to a message reports that message's text — its author's or an admin's to
+    report; anyone else's /report reports the number in it alone; /report 号码 / 文字 reports what
     follows. Only then is anything of a user's message stored — redacted, by reports.submit_report —
-    and the DB write is done before the thanks is sent, so a failed reply never loses a report."""
+    and the DB write is done before the thanks is sent, so a failed reply never loses a report. In a
+    group the outcome goes to the reporter privately (it says what they reported before)."""
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
@@ -284,38 +354,99 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     target = msg.reply_to_message
     region = region_of(user)
-    if target is not None and not context.args:
+    admin = svc.is_admin(user.id)
+    if svc.reports_today.count(svc.anon(user.id)) >= reports.DAILY_CAP:
+        reply = conversation.plain(texts.REPORT_CAP.format(cap=reports.DAILY_CAP), "error")
+    elif target is not None and not context.args:
         if target.from_user is not None and target.from_user.id == context.bot.id:
             reply = conversation.plain(REPLY_TO_BOT, "error")
         else:
-            reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id)
+            author = target.from_user.id if target.from_user is not None else None
+            reply = await svc.run(conversation.report_text, target.text or target.caption or "", user.id,
+                                  author_id=author, is_admin=admin)
         if region:
             reply = conversation.traditional_reply(reply, region)
     else:
-        reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=svc.is_admin(user.id),
+        reply = await svc.run(conversation.respond, msg.text or "", user_id=user.id, is_admin=admin,
                               face=face_of(update), region=region,
                               limit=REPLY_LIMIT)
+    if reply.data.get("status") in COUNTED_REPORTS:
+        svc.reports_today.add(svc.anon(user.id))
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
-    await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+    if is_private(update):
+        await send_reply(update, context, reply)
+        return
+    await group_report_ack(update, context, reply, user.id, msg.message_id)
+
+
+async def group_report_ack(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: conversation.Reply,
+                           user_id: int, reply_to: int) -> None:
+    """A report's outcome in a group goes to the reporter's private chat; the group sees only that it
+    was received (or, when the bot can't write to them, where to look)."""
+    try:
+        await context.bot.send_message(user_id, reply.text, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        public = GROUP_REPORT_DM
+    except (Forbidden, BadRequest):  # they never opened a chat with the bot
+        public = GROUP_REPORT_NO_DM
+    await send_reply(update, context, conversation.plain(public), reply_to=reply_to)
 
 
 async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/forgetme: delete what the database holds about the user (conversation.forget_me), and what this
-    process holds in memory (throttle counters, an open form's data), then say so."""
+    """/forgetme: delete what the database holds about the user (conversation.forget_me) and an open
+    form's data, then say so. If another program holds the database, the rest is finished by a job
+    (:func:`finish_forgetting`) and the reply says so. The anonymous limit counters stay: they are not
+    about anyone, and clearing them would let /forgetme reset the flood limit and the report cap."""
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
         return
     svc = services(context)
     reply = await svc.run(conversation.forget_me, user.id)
-    svc.throttle.forget(user.id)
     with contextlib.suppress(KeyError):
         context.application.drop_user_data(user.id)
-    log.info("update %s: forgetme done (%s items)", update.update_id, reply.data.get("deleted"))
+    if reply.data.get("deferred"):
+        svc.forget_later.add(user.id)
+    svc.traces_left |= bool(reply.data.get("traces_left"))
+    if svc.forget_later or svc.traces_left:
+        schedule_forget_retry(context)
+    log.info("update %s: forgetme %s (%s items)", update.update_id,
+             "deferred" if reply.data.get("deferred") else "done", reply.data.get("deleted"))
     region = region_of(user)
     if region:
         reply = conversation.traditional_reply(reply, region)
     await send_reply(update, context, reply, reply_to=None if is_private(update) else msg.message_id)
+
+
+#: How often a deferred /forgetme, or its WAL clean-up, is retried (seconds).
+FORGET_RETRY_EVERY = 15.0
+
+
+def schedule_forget_retry(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start the retry job of :func:`finish_forgetting` unless it runs already."""
+    jq = context.application.job_queue
+    if jq is not None and not jq.get_jobs_by_name("finish-forgetting"):
+        jq.run_repeating(finish_forgetting, interval=FORGET_RETRY_EVERY, first=FORGET_RETRY_EVERY,
+                         name="finish-forgetting")
+
+
+async def finish_forgetting(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Retry the /forgetme requests that found the database locked (telling each user when done), then
+    the checkpoint that empties the WAL of deleted text; stops itself when nothing is left."""
+    svc = services(context)
+    for user_id in sorted(svc.forget_later):
+        reply = await svc.run(conversation.forget_me, user_id)
+        if reply.data.get("deferred"):
+            continue
+        svc.forget_later.discard(user_id)
+        svc.traces_left |= bool(reply.data.get("traces_left"))
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(user_id, reply.text)
+    if svc.traces_left and not svc.forget_later:
+        svc.traces_left = not await svc.run(conversation.erase_traces)
+        if not svc.traces_left:
+            log.info("forgetme: deleted rows are now gone from the file and the WAL")
+    if not svc.forget_later and not svc.traces_left and context.job is not None:
+        context.job.schedule_removal()
 
 
 async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -363,16 +494,30 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE, kind
         return
     svc = services(context)
     data = q.data or ""
-    source = None
-    if kind is REPORT_CHECK and isinstance(q.message, Message) and q.message.reply_to_message is not None:
+    source, author = None, None
+    if kind in REPORTING and svc.reports_today.count(svc.anon(q.from_user.id)) >= reports.DAILY_CAP:
+        with contextlib.suppress(TelegramError):
+            await q.answer(texts.REPORT_CAP.format(cap=reports.DAILY_CAP)[:200], show_alert=True)
+        return
+    if kind in READS_SOURCE and isinstance(q.message, Message) and q.message.reply_to_message is not None:
         # read only for this button: the text of the message the verdict answered (Telegram gives it)
         target = q.message.reply_to_message
         source = target.text or target.caption or ""
-    ans = await svc.run(conversation.on_button, data, user_id=q.from_user.id, is_admin=svc.is_admin(q.from_user.id),
-                        traditional=wants_traditional(q.from_user), source_text=source)
+        author = target.from_user.id if target.from_user is not None else None
+    private = is_private(update)
+    press = {"user_id": q.from_user.id, "is_admin": svc.is_admin(q.from_user.id),
+             "traditional": wants_traditional(q.from_user), "source_text": source, "author_id": author}
+    ans = await svc.run(conversation.on_button, data, **press)
+    if ans.needs_confirm and not private:
+        # a group message's buttons are everyone's: confirm by a second press instead of new buttons
+        if not svc.second_press(svc.anon(q.from_user.id) + data):
+            await q.answer(texts.CONFIRM_AGAIN, show_alert=True)
+            return
+        ans = await svc.run(conversation.on_button, data, confirmed=True, **press)
+    if ans.report_status in COUNTED_REPORTS:
+        svc.reports_today.add(svc.anon(q.from_user.id))
     if ans.refused:
         log_refusal(update, f"button {data[:3]}")
-    private = is_private(update)
     if ans.reply is not None and not private:
         # in a group, instructions meant for one person go in a pop-up only they see, not the chat
         await q.answer(ans.reply.text[:200], show_alert=True)

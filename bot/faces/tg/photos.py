@@ -185,7 +185,8 @@ async def check_image(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         text = res.text if not caption.strip() else res.text + "\n" + caption
         note = read_note(res.confidence, res.text)
     reply = await svc.run(conversation.check_screenshot, text, note, face=face, region=region,
-                          limit=handlers.REPLY_LIMIT)
+                          limit=handlers.REPLY_LIMIT,
+                          user_id=update.effective_user.id if update.effective_user else None)
     log.info("update %s: screenshot %dx%d, %d lines, confidence %.2f → %s (%.1f s)", update.update_id,
              res.width, res.height, res.lines, res.confidence,
              reply.verdict.risk if reply.verdict else reply.kind, time.perf_counter() - started)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
+import hmac
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,12 +31,15 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor, ContextTypes
 
 from bot.config import Settings
-from bot.faces.tg.throttle import Throttle
+from bot.faces.tg.throttle import DailyCounter, Throttle
 from bot.pipeline.engine import Engine
 
 T = TypeVar("T")
 GROUP_CAPACITY = 30
 GROUP_PERIOD = 60.0
+#: A group's 🚩 举报 is confirmed by a second press within this many seconds, at least MIN_CONFIRM_GAP apart.
+CONFIRM_WINDOW = 60.0
+MIN_CONFIRM_GAP = 1.0
 
 
 class EngineWorker:
@@ -72,6 +78,36 @@ class Services:
     group_throttle: Throttle = field(default_factory=lambda: Throttle(GROUP_CAPACITY, GROUP_PERIOD))
     #: error kind → monotonic time of the last admin notification (one per kind per ADMIN_NOTICE_EVERY)
     notified: dict[str, float] = field(default_factory=dict)
+    #: Reports filed today per anonymous key: the daily cap, kept across /forgetme.
+    reports_today: DailyCounter = field(default_factory=DailyCounter)
+    #: The key of :meth:`anon`, made per process and never stored: the limits' keys can't be turned back
+    #: into user ids, and mean nothing after a restart.
+    limits_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    #: /forgetme requests that found the database locked, retried by a job (user ids, in memory only
+    #: until done), and whether a finished one left traces in the WAL for lack of a complete checkpoint.
+    forget_later: set[int] = field(default_factory=set)
+    traces_left: bool = False
+    #: First presses of 🚩 举报 in groups, awaiting the confirming second press: anonymous key + data →
+    #: monotonic time (bounded: old entries go on every press).
+    first_presses: dict[str, float] = field(default_factory=dict)
+
+    def second_press(self, key: str, window: float = CONFIRM_WINDOW) -> bool:
+        """Whether this press confirms one made within ``window`` seconds (and at least a second ago:
+        a double tap is not a confirmation); otherwise it is remembered as the first."""
+        now = time.monotonic()
+        self.first_presses = {k: t for k, t in self.first_presses.items() if now - t <= window}
+        first = self.first_presses.get(key)
+        if first is not None and now - first >= MIN_CONFIRM_GAP:
+            del self.first_presses[key]
+            return True
+        if first is None:
+            self.first_presses[key] = now
+        return False
+
+    def anon(self, user_id: int) -> str:
+        """The anonymous key the limits count under: a keyed hash of the user id. /forgetme leaves these
+        counters alone — they say nothing about who anyone is — so it can't be used to reset a limit."""
+        return hmac.new(self.limits_key, str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids

@@ -12,6 +12,7 @@ other users.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import time
 from collections.abc import Callable, Hashable
@@ -87,3 +88,28 @@ class Throttle:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class DailyCounter:
+    """How many times each key did something today (UTC), in memory: the daily report cap that
+    /forgetme cannot reset (the database's own count goes with the user's rows). Keys are anonymous
+    (Services.anon); yesterday's counts are dropped on the first use of a new day."""
+
+    def __init__(self, today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date()):
+        self.today = today
+        self._day: dt.date | None = None
+        self._counts: dict[Hashable, int] = {}
+
+    def _roll(self) -> None:
+        day = self.today()
+        if day != self._day:
+            self._day, self._counts = day, {}
+
+    def count(self, key: Hashable) -> int:
+        self._roll()
+        return self._counts.get(key, 0)
+
+    def add(self, key: Hashable) -> int:
+        self._roll()
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return self._counts[key]
