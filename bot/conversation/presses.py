@@ -13,6 +13,7 @@ from typing import Any
 from bot import admin, render
 from bot.conversation import texts
 from bot.conversation.buttons import (
+    LEAK,
     REPORT_CHECK,
     REPORT_NUMBER,
     REVIEW,
@@ -23,6 +24,7 @@ from bot.conversation.buttons import (
     kind_of,
 )
 from bot.conversation.check import check_exists, vote_and_flag
+from bot.conversation.leaks import leak_pressed
 from bot.conversation.messages import ButtonAnswer, Press, traditional_buttons, traditional_reply
 from bot.conversation.reporting import number_pressed, report_pressed
 from bot.conversation.reviews import review_pressed
@@ -67,6 +69,7 @@ ANSWERS: dict[ButtonKind, Callable[[Engine, Press], ButtonAnswer]] = {
     REPORT_CHECK: report_pressed,
     REPORT_NUMBER: number_pressed,
     REVIEW: review_pressed,
+    LEAK: leak_pressed,
 }
 
 

@@ -144,3 +144,18 @@ def m002_reports_lifecycle(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["actor"])
     # before-values of rows a bulk import changed (created rows are found by their ``batch``)
     db["audit_items"].create({"audit_id": int, "target": str, "before": str}, pk=("audit_id", "target"))
+
+
+LEAK_COUNTS = "leak_counts"
+
+
+@migrations()
+def m003_leak_counts(db: sqlite_utils.Database) -> None:
+    """What scam callers knew about the people they called (issue 18): counts only, per insurer, month
+    and item — no user, no check id, no text — so the table can't tell who answered."""
+    db[LEAK_COUNTS].create(
+        {"insurer": str, "month": str, "item": str, "count": int},
+        pk=("insurer", "month", "item"),
+        defaults={"count": 0},
+        not_null={"insurer", "month", "item"},
+    )

@@ -33,7 +33,7 @@ from telegram.request import HTTPXRequest
 from bot import admin, conversation, logguard
 from bot.config import Settings, open_engine
 from bot.conversation import buttons
-from bot.faces.tg import handlers, photos
+from bot.faces.tg import handlers, inline, photos
 from bot.faces.tg.forms import newpattern_form
 from bot.faces.tg.services import PerUserUpdateProcessor, Services
 from bot.pipeline.engine import Engine
@@ -42,7 +42,7 @@ from bot.store import privacy
 log = logging.getLogger(__name__)
 
 #: Only what the handlers use: fewer updates to fetch, and no edited messages re-checked.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.INLINE_QUERY]
 #: getUpdates long-poll timeout in production (seconds); tests pass shorter ones to serve().
 POLL_TIMEOUT = 10
 #: Retries of the start-up calls (getMe, deleteWebhook) before giving up with a clear message.
@@ -177,6 +177,9 @@ def register_handlers(app: Application) -> None:
     app.add_handler(handlers.button_handler(None))
     # 9. Being added to a group: one short introduction.
     app.add_handler(ChatMemberHandler(handlers.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    # 10. Inline mode (@bot … in any chat): the short answer as a result to send there, never stored
+    #     or logged (bot/faces/tg/inline.py); its own flood limit, since Telegram sends one per pause.
+    app.add_handler(inline.inline_handler())
 
     app.add_error_handler(handlers.on_error)
 
@@ -226,6 +229,7 @@ async def _prune_throttle(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = handlers.services(context)
     svc.throttle.prune()
     svc.group_throttle.prune()
+    inline.inline_throttle(context).prune()
 
 
 def _purge(engine: Engine, retention_days: int) -> privacy.PurgeResult:
