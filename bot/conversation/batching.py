@@ -6,7 +6,8 @@ second or two. Judged one by one, the decisive step may be spread over three mes
 alone. :func:`judge` analyses them joined (in order, one per line), says which message carries the
 decisive step, and what each message alone would have got.
 
-The decisive message is the one whose removal lowers the conversation's score most (the step without
+If the joined text reads as harmless while one message alone is high-risk, that message's verdict stands
+(see :func:`judge`). The decisive message is the one whose removal lowers the conversation's score most (the step without
 which it would not read as a scam); when no single message matters on its own (the evidence repeats),
 the one carrying the heaviest evidence.
 
@@ -113,13 +114,21 @@ def decisive_message(engine: Engine, texts: list[str], v: Verdict, spans: list[t
     return -max(drops)[2]
 
 
-def judge(engine: Engine, texts: list[str]) -> ConversationVerdict:
-    """Judge the messages as one conversation (see the module docstring)."""
+def judge(engine: Engine, texts: list[str], *, explain: bool = True) -> ConversationVerdict:
+    """Judge the messages as one conversation (see the module docstring). One safeguard: when the joined
+    text reads as harmless but one message alone is high-risk (a victim's "这是骗子吧？" around the scheme
+    can read as a warning), that message's verdict stands — a forward must never lose a 🔴 by being
+    joined. ``explain``: find the decisive message (costs one analysis per message)."""
     texts = [t if isinstance(t, str) else "" for t in texts][:MAX_MESSAGES]
     joined, spans = join(texts)
     v = engine.analyze(joined)
-    alone = tuple(engine.analyze(t).risk if t.strip() else "none" for t in texts)
-    if not v.is_scam or len(texts) < 2:
+    singles = [engine.analyze(t) for t in texts]
+    alone = tuple(s.risk if t.strip() else "none" for s, t in zip(singles, texts, strict=True))
+    if not v.is_scam and "high" in alone:
+        k = alone.index("high")
+        reason, phrase = _key_reason(singles[k], (0, len(texts[k])))
+        return ConversationVerdict(singles[k], k, reason, phrase, alone)
+    if not v.is_scam or len(texts) < 2 or not explain:
         return ConversationVerdict(v, None, "", "", alone)
     k = decisive_message(engine, texts, v, spans)
     reason, phrase = _key_reason(v, spans[k])

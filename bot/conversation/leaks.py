@@ -95,6 +95,12 @@ def question_for_report(engine: Engine, text: str) -> Reply | None:
     return question(org) if org is not None else None
 
 
+def with_question(reply: Reply, question: Reply) -> Reply:
+    """A reply (a /report's thanks) with the question and its buttons added under it."""
+    return Reply(reply.html + "\n\n" + question.html, reply.text + "\n\n" + question.text, reply.kind,
+                 data=reply.data, buttons=reply.buttons + question.buttons)
+
+
 def leak_pressed(engine: Engine, press: Press) -> ButtonAnswer:
     """A press of the question's buttons: one more count for (insurer, this month, item); the buttons
     left are the items not chosen yet."""

@@ -33,7 +33,7 @@ from telegram.request import HTTPXRequest
 from bot import admin, conversation, logguard
 from bot.config import Settings, open_engine
 from bot.conversation import buttons
-from bot.faces.tg import handlers, inline, photos
+from bot.faces.tg import batching, handlers, inline, photos
 from bot.faces.tg.forms import newpattern_form
 from bot.faces.tg.services import PerUserUpdateProcessor, Services
 from bot.pipeline.engine import Engine
@@ -161,8 +161,9 @@ def register_handlers(app: Application) -> None:
             app.add_handler(CommandHandler(cmd.name, OWN_CALLBACKS.get(cmd.name, handlers.on_command), filters=where))
     # 4. Unknown commands get a hint in private chats only; in groups they are probably for others.
     app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
-    # 5. Customers: text, photo captions and forwarded messages in private chats are checked.
-    app.add_handler(MessageHandler(private & new & text & ~filters.COMMAND, handlers.on_private_text))
+    # 5. Customers: text, photo captions and forwarded messages in private chats are checked; forwards
+    #    arriving together are judged as one conversation (bot/faces/tg/batching.py).
+    app.add_handler(MessageHandler(private & new & text & ~filters.COMMAND, batching.on_private_text))
     # 6. Anything else in a private chat (stickers, voice…): say what can be checked.
     app.add_handler(MessageHandler(private & new & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                    handlers.on_private_other))
