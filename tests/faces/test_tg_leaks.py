@@ -104,3 +104,19 @@ def test_admin_leaks_hides_small_cells_and_refuses_non_admins(tg_module_bot: TgR
     api.wait_for(lambda: [r for r in api.replies(TG_ADMIN_ID) if "YYYY-MM" in r.plain], what="usage")
     api.message(5306, "/leaks")
     assert "无权限" in api.wait_replies(5306, 1)[0].plain
+
+
+def test_the_leak_question_keeps_no_text_and_no_user_at_rest(tg_module_bot: TgRunningBot, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    api, user, marker = tg_module_bot.api, 5307, "LEAKMARK9902"
+    api.message(user, SCAM_LIFE + marker)
+    _, question = api.wait_replies(user, 2)
+    answer(api, api.press(user, question, dict(question.buttons)["身份证号"]))
+    db = tg_module_bot.db_path
+    for p in [db, *db.parent.glob(db.name + "-*")]:
+        assert marker.encode() not in p.read_bytes(), p.name
+    for row in db_rows(db, "select * from leak_counts"):
+        assert str(user) not in repr(row) and len(row) == 4
+    assert marker not in caplog.text + "".join(r.getMessage() for r in caplog.records)
