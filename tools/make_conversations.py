@@ -4,7 +4,9 @@ Why split rows: a forwarded "customer service" chat arrives as several short mes
 the caller knew, the offer, the contact — and the corpora's longer rows are such chats written as one
 text. Each chosen row is cut at its sentence and clause ends and the pieces are merged, in order, into
 3-4 messages of similar length (2 for shorter rows), the way a chat's bubbles read. The conversation
-keeps the row's label and type and says where it came from.
+keeps the row's label and type and says where it came from; ``text`` is the messages joined, one per
+line, as the bot judges them (so ``python run.py eval`` and the tools that read every corpus's ``text``
+read this file too).
 
 Which rows: only the corpora we tune on or leave out of training, never the held-out ones
 (``heldout.jsonl``, ``real_test.jsonl`` stay held out), and never pinyin-only rows. Rows are taken in
@@ -79,7 +81,8 @@ def conversations() -> list[dict]:
             if len(msgs) < 2:
                 continue
             out.append({"id": f"{name.removesuffix('.jsonl')}:{i}", "label": r["label"], "type": r.get("type", ""),
-                        "tags": r.get("tags") or [], "source": f"tests/corpus/{name} line {i}", "messages": msgs})
+                        "tags": r.get("tags") or [], "source": f"tests/corpus/{name} line {i}", "messages": msgs,
+                        "text": "\n".join(msgs)})
     return out
 
 
