@@ -136,7 +136,10 @@ def register_handlers(app: Application) -> None:
     new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not trigger a second reply
     text = filters.TEXT | filters.CAPTION
 
-    # Group -1 runs before everything: the flood guard counts every message and button press and
+    # Group -2: a command, photo or sticker in a private chat ends the forwards being collected into one
+    #    conversation (bot/faces/tg/batching.py), so what follows is not taken as part of it.
+    app.add_handler(TypeHandler(Update, batching.interrupt), group=-2)
+    # Group -1 runs before everything else: the flood guard counts every message and button press and
     # stops over-limit ones before they cost an analysis or a reply.
     app.add_handler(TypeHandler(Update, handlers.throttle_gate), group=-1)
 

@@ -152,6 +152,19 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     batches.open(context.application, user.id, ob, text)
 
 
+async def interrupt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything else the user sends in a private chat (a command, a photo, a sticker) ends the forwards
+    being collected: it is answered now, and what follows is a new message, not part of that chat."""
+    msg, user = update.message, update.effective_user
+    if msg is None or user is None or msg.chat.type != "private":
+        return
+    if (msg.text or msg.caption or "") and not (msg.text or "").startswith("/"):
+        return
+    batches = context.application.bot_data.get("batches")
+    if batches is not None:
+        batches.close_now(context.application, user.id)
+
+
 async def replace_reply(bot: Bot, ob: OpenBatch, reply: Reply) -> None:
     """Edit the first message's reply into the conversation's; if it can't be edited (gone, or it was
     never sent), send the answer as a new reply to the first message."""
