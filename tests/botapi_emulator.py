@@ -3,9 +3,9 @@
 Why: the bot's tests must run the real polling ``Application`` — the code ``python run.py`` runs —
 without Telegram. This server speaks just enough of the Bot API for python-telegram-bot's polling loop
 and for what the bot sends (getMe, deleteWebhook, getUpdates with long polling and offset semantics,
-sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, setMyCommands,
+sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, answerInlineQuery, setMyCommands,
 deleteMyCommands, getFile and file downloads, sendChatAction, and "ok" for anything else), and gives
-tests a small API on top: inject updates, read what the bot sent, wait for replies, inject faults.
+tests a small API on top: inject updates (messages, button presses, inline queries), read what the bot sent, wait for replies, inject faults.
 
 Only the standard library is used (``http.server.ThreadingHTTPServer`` in a thread), so long polls
 never block the bot's other requests. Usage::
@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 #: Parameters PTB sends JSON-encoded inside form fields.
 JSON_FIELDS = {"reply_markup", "reply_parameters", "entities", "caption_entities", "commands", "scope",
-               "allowed_updates", "link_preview_options", "media", "results"}
+               "allowed_updates", "link_preview_options", "media", "results", "button"}
 INT_FIELDS = {"message_id", "offset", "limit", "timeout", "user_id", "reply_to_message_id", "cache_time",
               "message_thread_id"}
 
@@ -98,7 +98,7 @@ class BotAPIEmulator:
         self.bot_user = {"id": int(token.split(":")[0]) if token.split(":")[0].isdigit() else 123456789,
                          "is_bot": True, "first_name": "保单卫士", "username": username,
                          "can_join_groups": True, "can_read_all_group_messages": True,
-                         "supports_inline_queries": False}
+                         "supports_inline_queries": True}
         self.max_poll_wait = max_poll_wait
         self._cond = threading.Condition()
         self._updates: list[dict[str, Any]] = []
@@ -115,6 +115,9 @@ class BotAPIEmulator:
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[dict[str, Any]] = []
+        #: answerInlineQuery calls, as sent (``inline_query_id``, ``results``, ``button``, ``cache_time``…).
+        self.inline_answers: list[dict[str, Any]] = []
+        self._inline_ids = itertools.count(1)
         self.files: dict[str, tuple[str, bytes]] = {}
         self.get_updates_calls = 0
         self.errors: list[str] = []  # exceptions inside the emulator itself (a test may assert none)
@@ -239,6 +242,21 @@ class BotAPIEmulator:
             "message": {**sent.api_message, "chat": chat},
         }})
         return qid
+
+    def inline_query(self, user_id: int, query: str, *, language_code: str | None = None,
+                     chat_type: str = "group") -> str:
+        """A user types ``@bot query`` in a chat of ``chat_type``; returns the inline query id (see
+        :meth:`wait_inline_answer`)."""
+        qid = f"iq{next(self._inline_ids)}"
+        self.push_update({"inline_query": {"id": qid, "from": self._user(user_id, language_code=language_code),
+                                           "query": query, "offset": "", "chat_type": chat_type}})
+        return qid
+
+    def wait_inline_answer(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait for the bot's answerInlineQuery to ``query_id``; returns its parameters."""
+        def answered() -> dict[str, Any] | None:
+            return next((a for a in self.inline_answers if str(a.get("inline_query_id")) == query_id), None)
+        return self.wait_for(answered, timeout, f"the answer to inline query {query_id}")
 
     def add_file(self, content: bytes, *, suffix: str = ".bin") -> str:
         """Store a file the bot can fetch with getFile + download; returns its file_id."""
@@ -446,6 +464,12 @@ class BotAPIEmulator:
     def api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         with self._cond:
             self.callback_answers.append(params)
+            self._cond.notify_all()
+        return True
+
+    def api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        with self._cond:
+            self.inline_answers.append(params)
             self._cond.notify_all()
         return True
 

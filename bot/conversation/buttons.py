@@ -73,9 +73,12 @@ REVIEW = ButtonKind("rv", r"(\d{1,18}):(approve|reject|as_pattern|as_number|forc
 FORM_TYPE = ButtonKind("np:t", r"(.*)", name="form-type")
 FORM_CONFIRM = ButtonKind("np:ok", name="form-confirm")
 FORM_CANCEL = ButtonKind("np:x", name="form-cancel")
+#: The optional leak question (bot/conversation/leaks.py): lk:<insurer id>:<item>:<items already chosen,
+#: as a bit mask> — what to count and which buttons to leave; never who pressed or which check it was.
+LEAK = ButtonKind("lk", r"([a-z0-9-]{1,30}):([a-z_]{1,12}):(\d{1,3})", name="leak")
 
 #: The kinds a press is routed to outside the form, in order (:func:`bot.conversation.presses.on_button`).
-KINDS = (VOTE, REPORT_CHECK, REPORT_CONFIRM, REPORT_CANCEL, REPORT_NUMBER, REVIEW)
+KINDS = (VOTE, REPORT_CHECK, REPORT_CONFIRM, REPORT_CANCEL, REPORT_NUMBER, REVIEW, LEAK)
 
 VOTES = {"up": "有帮助", "fp": "误报"}
 REVIEW_ACTIONS = {"approve": "通过", "reject": "驳回", "as_pattern": "改为话术", "as_number": "改为号码", "force": "强制通过"}

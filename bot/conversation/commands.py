@@ -17,6 +17,7 @@ from bot import admin
 from bot.admin import reports
 from bot.conversation import texts
 from bot.conversation.check import any_lookup_reply, check_text, reader_region, wrote_traditional
+from bot.conversation.leaks import leaks_command
 from bot.conversation.messages import Caller, Reply, parse_command, plain, traditional_reply
 from bot.conversation.reporting import my_reports_reply, report_command
 from bot.conversation.stats import stats_text
@@ -142,6 +143,10 @@ def _stats(engine: Engine, arg: str, actor: str) -> str:
     return stats_text(engine)
 
 
+def _leaks(engine: Engine, arg: str, actor: str) -> str:
+    return leaks_command(engine, arg)
+
+
 def _undo(engine: Engine, arg: str, actor: str) -> str:
     return texts.UNDONE.format(message=admin.undo_last(engine, actor=actor).message)
 
@@ -173,6 +178,8 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command("undo", _admin_change(_undo), admin=True, menu="撤销我最近的一次修改", help="/undo —— 撤销您最近的一次修改（可重复）"),
     Command("stats", _admin_change(_stats), admin=True, menu="统计",
             help="/stats —— 统计（每日检查数、风险分布、命中最多的话术、用户反馈）"),
+    Command("leaks", _admin_change(_leaks), admin=True, menu="对方知道的信息：按保险公司统计",
+            help="/leaks [YYYY-MM] —— 用户说骗子知道哪些信息（按保险公司、月份计数，少于 5 次不显示）"),
 )
 BY_NAME = {c.name: c for c in COMMAND_TABLE}
 #: Every command name the bot knows; a face stays quiet on others in group chats (they may be meant

@@ -13,6 +13,7 @@ from typing import Any
 from bot import admin, render, store
 from bot.conversation import texts
 from bot.conversation.buttons import (
+    LEAK,
     REPORT_CANCEL,
     REPORT_CHECK,
     REPORT_CONFIRM,
@@ -26,6 +27,7 @@ from bot.conversation.buttons import (
     report_button,
 )
 from bot.conversation.check import check_exists, vote_and_flag
+from bot.conversation.leaks import leak_pressed
 from bot.conversation.messages import ButtonAnswer, Press, traditional_buttons, traditional_reply
 from bot.conversation.reporting import number_pressed, report_cancelled, report_confirmed, report_pressed
 from bot.conversation.reviews import review_pressed
@@ -76,6 +78,7 @@ ANSWERS: dict[ButtonKind, Callable[[Engine, Press], ButtonAnswer]] = {
     REPORT_CANCEL: report_cancelled,
     REPORT_NUMBER: number_pressed,
     REVIEW: review_pressed,
+    LEAK: leak_pressed,
 }
 
 

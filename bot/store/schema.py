@@ -176,3 +176,18 @@ def m004_report_authors(db: sqlite_utils.Database) -> None:
         foreign_keys=[("report_id", REPORTS, "id")],
     )
     db[REPORT_AUTHORS].create_index(["author_hash"])
+
+
+LEAK_COUNTS = "leak_counts"
+
+
+@migrations()
+def m005_leak_counts(db: sqlite_utils.Database) -> None:
+    """What scam callers knew about the people they called (issue 18): counts only, per insurer, month
+    and item — no user, no check id, no text — so the table can't tell who answered."""
+    db[LEAK_COUNTS].create(
+        {"insurer": str, "month": str, "item": str, "count": int},
+        pk=("insurer", "month", "item"),
+        defaults={"count": 0},
+        not_null={"insurer", "month", "item"},
+    )

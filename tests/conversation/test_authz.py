@@ -16,7 +16,8 @@ from bot import conversation
 NEW_SCRIPT = "恭喜您的保单被抽中参加周年庆回馈，可免费领取一台按摩椅，只需先支付三百八十元运费到我们的收款码即可包邮到家"
 MARK = "AUTHZ-MARK-3141"
 ADMIN_COMMANDS = [f"/addpattern other_scam | {NEW_SCRIPT} {MARK}", f"/addnumber 13912345678 other_scam {MARK}",
-                  "/delpattern 1", "/delnumber 13912345678", "/pending", "/stats", "/undo", "/newpattern"]
+                  "/delpattern 1", "/delnumber 13912345678", "/pending", "/stats", "/undo", "/newpattern",
+                  "/leaks"]
 
 
 def test_every_admin_command_covered() -> None:

@@ -262,6 +262,46 @@ def masscheck(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
+# --- leaks -----------------------------------------------------------------------------------------------------
+
+
+def leaks_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--month", help="只看这个月（YYYY-MM）")
+    p.add_argument("--csv", metavar="FILE", help="同时写成 CSV（隐藏的格子写作 <N）")
+    p.add_argument("--min-count", type=int, default=5, help="少于这个次数的格子不显示（默认 5）")
+
+
+@with_engine
+def leaks(args: argparse.Namespace, engine: Engine) -> int:
+    """What scam callers knew, per insurer and month (users' answers to the leak question), with every
+    cell below --min-count hidden so no single answer can be singled out."""
+    import csv
+
+    from bot.conversation import leaks as leak_table
+
+    if not leak_table.valid_month(args.month):
+        err("错误：" + leak_table.BAD_MONTH)
+        return EXIT_FAIL
+    if args.min_count < 1:
+        err("错误：--min-count 至少为 1。")
+        return EXIT_FAIL
+    rows = leak_table.leak_table(engine, args.month, args.min_count)
+    out(leak_table.leak_table_text(rows, args.min_count, args.month))
+    if args.csv:
+        try:
+            with open(args.csv, "w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["insurer_id", "insurer", "month", *(k for k, _ in leak_table.ITEMS)])
+                for r in rows:
+                    w.writerow([r.insurer_id, r.insurer, r.month,
+                                *(leak_table.cell_text(r.cells[k], args.min_count) for k, _ in leak_table.ITEMS)])
+        except OSError as e:
+            err(f"错误：无法写入 {args.csv}：{e.strerror or e}")
+            return EXIT_FAIL
+        out(f"已写入 {args.csv}：{len(rows)} 行")
+    return EXIT_OK
+
+
 # --- backup --------------------------------------------------------------------------------------------------
 
 
@@ -304,6 +344,7 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("noisy", "误报反馈较多的话术", noisy, noisy_options),
     Command("masscheck", "每条话术在正常/诈骗消息上的命中数", masscheck, limit_options(30)),
     Command("backup", "在线备份数据库到 FILE（机器人运行时也可以）", backup, positional("file")),
+    Command("leaks", "对方知道哪些信息：按保险公司、月份统计（少于 5 次不显示）", leaks, leaks_options),
 )
 
 

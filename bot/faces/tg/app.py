@@ -33,7 +33,7 @@ from telegram.request import HTTPXRequest
 from bot import admin, conversation, logguard
 from bot.config import Settings, open_engine
 from bot.conversation import buttons
-from bot.faces.tg import handlers, photos, webhook
+from bot.faces.tg import batching, handlers, inline, photos, webhook
 from bot.faces.tg.forms import newpattern_form
 from bot.faces.tg.ratelimit import PerChatRateLimiter
 from bot.faces.tg.services import PerUserUpdateProcessor, Services
@@ -43,7 +43,7 @@ from bot.store import privacy
 log = logging.getLogger(__name__)
 
 #: Only what the handlers use: fewer updates to fetch, and no edited messages re-checked.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.INLINE_QUERY]
 #: getUpdates long-poll timeout in production (seconds); tests pass shorter ones to serve().
 POLL_TIMEOUT = 10
 #: Retries of the start-up calls (getMe, deleteWebhook) before giving up with a clear message.
@@ -138,7 +138,10 @@ def register_handlers(app: Application) -> None:
     new = filters.UpdateType.MESSAGE  # not edited messages: an edit must not trigger a second reply
     text = filters.TEXT | filters.CAPTION
 
-    # Group -1 runs before everything: the flood guard counts every message and button press and
+    # Group -2: a command, photo or sticker in a private chat ends the forwards being collected into one
+    #    conversation (bot/faces/tg/batching.py), so what follows is not taken as part of it.
+    app.add_handler(TypeHandler(Update, batching.interrupt), group=-2)
+    # Group -1 runs before everything else: the flood guard counts every message and button press and
     # stops over-limit ones before they cost an analysis or a reply.
     app.add_handler(TypeHandler(Update, handlers.throttle_gate), group=-1)
 
@@ -163,8 +166,9 @@ def register_handlers(app: Application) -> None:
             app.add_handler(CommandHandler(cmd.name, OWN_CALLBACKS.get(cmd.name, handlers.on_command), filters=where))
     # 4. Unknown commands get a hint in private chats only; in groups they are probably for others.
     app.add_handler(MessageHandler(private & new & filters.COMMAND, handlers.on_command))
-    # 5. Customers: text, photo captions and forwarded messages in private chats are checked.
-    app.add_handler(MessageHandler(private & new & text & ~filters.COMMAND, handlers.on_private_text))
+    # 5. Customers: text, photo captions and forwarded messages in private chats are checked; forwards
+    #    arriving together are judged as one conversation (bot/faces/tg/batching.py).
+    app.add_handler(MessageHandler(private & new & text & ~filters.COMMAND, batching.on_private_text))
     # 6. Anything else in a private chat (stickers, voice…): say what can be checked.
     app.add_handler(MessageHandler(private & new & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                                    handlers.on_private_other))
@@ -179,6 +183,9 @@ def register_handlers(app: Application) -> None:
     app.add_handler(handlers.button_handler(None))
     # 9. Being added to a group: one short introduction.
     app.add_handler(ChatMemberHandler(handlers.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    # 10. Inline mode (@bot … in any chat): the short answer as a result to send there, never stored
+    #     or logged (bot/faces/tg/inline.py); its own flood limit, since Telegram sends one per pause.
+    app.add_handler(inline.inline_handler())
 
     app.add_error_handler(handlers.on_error)
 
@@ -228,6 +235,7 @@ async def _prune_throttle(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = handlers.services(context)
     svc.throttle.prune()
     svc.group_throttle.prune()
+    inline.inline_throttle(context).prune()
 
 
 def _purge(engine: Engine, retention_days: int) -> privacy.PurgeResult:

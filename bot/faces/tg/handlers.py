@@ -16,6 +16,7 @@ import traceback
 
 import httpx
 from telegram import (
+    Bot,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -31,11 +32,12 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTy
 
 from bot import conversation, render
 from bot.admin import reports
-from bot.conversation import texts
+from bot.conversation import leaks, texts
 from bot.conversation.buttons import REPORT_CHECK, REPORT_CONFIRM, REPORT_NUMBER, ButtonKind
 from bot.conversation.texts import GROUP_REPORT_DM, GROUP_REPORT_NO_DM
-from bot.faces.tg.services import services
+from bot.faces.tg.services import Services, services
 from bot.faces.tg.throttle import Decision
+from bot.model import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +243,20 @@ def log_refusal(update: Update, what: str) -> None:
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A text, a photo caption or a forwarded message in a private chat: check it, one reply."""
+    """A text, a photo caption or a forwarded message in a private chat: check it, one reply (then the
+    optional leak question). Forwards arriving together go through bot/faces/tg/batching.py first."""
+    reply, _ = await check_and_reply(update, context)
+    if reply is not None and update.effective_chat is not None:
+        await send_leak_question(context.bot, services(context), update.effective_chat.id, reply.verdict,
+                                 region_of(update.effective_user))
+
+
+async def check_and_reply(update: Update, context: ContextTypes.DEFAULT_TYPE
+                          ) -> tuple[conversation.Reply | None, Message | None]:
+    """Check a private message and send the reply; the reply and the message sent."""
     msg = update.effective_message
     if msg is None:
-        return
+        return None, None
     started = time.perf_counter()
     text = msg.text or msg.caption or ""
     reply = await services(context).run(conversation.check_message, text, face="telegram",
@@ -253,7 +265,18 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     _log_check(update, reply, started)
     # in reply to the message checked: the 🚩 举报 button finds the text there when (and only when) the
     # user presses it, so the bot never has to keep the text itself
-    await send_reply(update, context, reply, reply_to=msg.message_id)
+    return reply, await send_reply(update, context, reply, reply_to=msg.message_id)
+
+
+async def send_leak_question(bot: Bot, svc: Services, chat_id: int, verdict: Verdict | None, region: str = "") -> None:
+    """The optional "对方知道您的哪些信息？" (bot/conversation/leaks.py), as its own message, after a high
+    or medium verdict that names an insurer."""
+    question = leaks.question_for_verdict(svc.engine.knowledge, verdict) if svc.engine is not None else None
+    if question is None:
+        return
+    if region:
+        question = conversation.traditional_reply(question, region)
+    await bot.send_message(chat_id, question.html, parse_mode=ParseMode.HTML, reply_markup=markup(question))
 
 
 async def on_private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -374,6 +397,12 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc.reports_today.add(svc.anon(user.id))
     log.info("update %s: report → %s", update.update_id, reply.data.get("status", reply.kind))
     if is_private(update):
+        if reply.kind == "report":  # the optional leak question, in the same message
+            reported = (target.text or target.caption or "") if target is not None and not context.args \
+                else " ".join(context.args or [])
+            question = await svc.run(leaks.question_for_report, reported)
+            if question is not None:
+                reply = leaks.with_question(reply, conversation.traditional_reply(question, region) if region else question)
         await send_reply(update, context, reply)
         return
     await group_report_ack(update, context, reply, user.id, msg.message_id)
@@ -402,6 +431,8 @@ async def on_forgetme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     svc = services(context)
     reply = await svc.run(conversation.forget_me, user.id)
+    if "batches" in context.application.bot_data:  # forwards still being collected (bot/faces/tg/batching.py)
+        context.application.bot_data["batches"].forget(user.id)
     with contextlib.suppress(KeyError):
         context.application.drop_user_data(user.id)
     if reply.data.get("deferred"):
