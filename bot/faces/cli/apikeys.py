@@ -12,17 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from bot.faces.cli.common import (
-    EXIT_FAIL,
-    EXIT_OK,
-    Command,
-    add_commands,
-    db_path,
-    err,
-    find,
-    out,
-    positional,
-)
+from bot.faces.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Command, db_path, err, find, out
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -57,15 +47,22 @@ def _refusals(command: Callable[[argparse.Namespace], int]) -> Callable[[argpars
     return run
 
 
-def create_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", help="密钥名称（如 insurer-app）；日志和用量统计用它")
-    p.add_argument("--scopes", required=True, help="权限，逗号分隔：check,lookup,report")
+def api_key_options(p: argparse.ArgumentParser) -> None:
+    """One flat command (``create NAME --scopes …``, ``list``, ``revoke NAME``): the action is a choice."""
+    p.add_argument("action", choices=[c.name for c in API_KEY_ACTIONS], metavar="ACTION",
+                   help="create NAME --scopes … / list / revoke NAME")
+    p.add_argument("name", nargs="?", help="密钥名称（如 insurer-app）；日志和用量统计用它")
+    p.add_argument("--scopes", help="create 的权限，逗号分隔：check,lookup,report")
+    p.add_argument("--json", action="store_true", help="list 以 JSON 输出")
 
 
 @_refusals
 def create(args: argparse.Namespace) -> int:
     from bot.faces.api.keys import create_key, parse_scopes
 
+    if not args.name or args.scopes is None:
+        err("用法：python run.py admin api-key create NAME --scopes check,lookup,report")
+        return EXIT_USAGE
     scopes = parse_scopes(args.scopes)
     with _store() as db:
         key = create_key(db, args.name, scopes, ACTOR)
@@ -73,10 +70,6 @@ def create(args: argparse.Namespace) -> int:
         f"（数据库只保存它的哈希）。撤销：python run.py admin api-key revoke {args.name}")
     out(key)
     return EXIT_OK
-
-
-def list_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
 
 
 def listing(args: argparse.Namespace) -> int:
@@ -101,22 +94,21 @@ def listing(args: argparse.Namespace) -> int:
 def revoke(args: argparse.Namespace) -> int:
     from bot.faces.api.keys import revoke_key
 
+    if not args.name:
+        err("用法：python run.py admin api-key revoke NAME")
+        return EXIT_USAGE
     with _store() as db:
         revoke_key(db, args.name, ACTOR)
     out(f"已撤销密钥 {args.name}：几秒内所有 API 进程都会拒绝它。")
     return EXIT_OK
 
 
-API_KEY_COMMANDS: tuple[Command, ...] = (
-    Command("create", "创建密钥（只显示一次）", create, create_options),
-    Command("list", "列出密钥、权限和用量", listing, list_options),
-    Command("revoke", "撤销密钥", revoke, positional("name")),
+API_KEY_ACTIONS: tuple[Command, ...] = (
+    Command("create", "创建密钥（只显示一次）", create),
+    Command("list", "列出密钥、权限和用量", listing),
+    Command("revoke", "撤销密钥", revoke),
 )
 
 
-def api_key_options(p: argparse.ArgumentParser) -> None:
-    add_commands(p, API_KEY_COMMANDS, dest="api_key_cmd", required=True)
-
-
 def run_api_key(args: argparse.Namespace) -> int:
-    return find(API_KEY_COMMANDS, args.api_key_cmd).run(args)
+    return find(API_KEY_ACTIONS, args.action).run(args)

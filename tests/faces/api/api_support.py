@@ -35,13 +35,15 @@ def start_client(db_path: Path, **env: str) -> TestClient:
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
-@pytest.fixture
-def api_db(tg_seeded_db: Path, tmp_path: Path) -> Path:
+# Fixture bodies: each test module declares ``api_db = pytest.fixture(api_db_fixture)`` and so on (a
+# conftest.py here would replace tests/conftest.py in sys.modules, which other tests import from).
+
+
+def api_db_fixture(tg_seeded_db: Path, tmp_path: Path) -> Path:
     return tg_fresh_db(tg_seeded_db, tmp_path / "api.db")
 
 
-@pytest.fixture
-def api_factory(api_db: Path) -> Iterator[Callable[..., TestClient]]:
+def api_factory_fixture(api_db: Path) -> Iterator[Callable[..., TestClient]]:
     """Start an app on ``api_db`` with extra settings (as environment variables); stopped at the end."""
     started: list[TestClient] = []
 
@@ -56,8 +58,7 @@ def api_factory(api_db: Path) -> Iterator[Callable[..., TestClient]]:
         c.__exit__(None, None, None)
 
 
-@pytest.fixture(scope="module")
-def module_api(tg_seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path]]:
+def module_api_fixture(tg_seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path]]:
     """One app per module (starting one costs an engine): the client and its database."""
     db = tg_fresh_db(tg_seeded_db, tmp_path_factory.mktemp("api") / "api.db")
     with start_client(db) as client:

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from api_support import api_db, api_factory, make_key, module_api  # noqa: F401  (fixtures)
+from api_support import api_db_fixture, api_factory_fixture, make_key, module_api_fixture
 from fastapi.testclient import TestClient
 
 from bot import render
@@ -17,14 +17,18 @@ SCAM = "【某某人寿】尊敬的客户，您的保单收益过低，可提前
 LEGIT = "【中国人寿】尊敬的客户，您的保单将于下月到期，请按时缴纳续期保费。如有疑问请拨打95519。"
 TRADITIONAL = "【國泰人壽】您的保單收益太低，建議立即解約，轉購年化12%保本理財，請加LINE客服辦理"
 
+api_db = pytest.fixture(api_db_fixture)
+api_factory = pytest.fixture(api_factory_fixture)
+module_api = pytest.fixture(module_api_fixture, scope="module")
+
 
 @pytest.fixture(scope="module")
-def api(module_api: tuple[TestClient, Path]) -> TestClient:  # noqa: F811
+def api(module_api: tuple[TestClient, Path]) -> TestClient:
     return module_api[0]
 
 
 @pytest.fixture(scope="module")
-def db(module_api: tuple[TestClient, Path]) -> Path:  # noqa: F811
+def db(module_api: tuple[TestClient, Path]) -> Path:
     return module_api[1]
 
 

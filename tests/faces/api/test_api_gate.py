@@ -10,11 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from api_support import SYNC_SECONDS, api_db, api_factory, make_key  # noqa: F401  (fixtures)
+from api_support import SYNC_SECONDS, api_db_fixture, api_factory_fixture, make_key
 from cli_support import run_cli
 
 from bot.faces.api.gate import MAX_BODY
 from bot.faces.api.runtime import RateLimiter, retry_after
+
+api_db = pytest.fixture(api_db_fixture)
+api_factory = pytest.fixture(api_factory_fixture)
 
 SCAM = "【某某人寿】尊敬的客户，您的保单收益过低，可提前退保转购我司内部理财产品，年化10%保本保息，详询13912345678"
 
