@@ -4,7 +4,7 @@ keys and limits of this worker process).
 Every answer about a message or a number is made by the functions the other faces use —
 :func:`bot.render.verdict_json` (``check --json``), :func:`bot.render.lookup_json` (``lookup --json``),
 :func:`bot.admin.reports.submit_report` (the bot's /report, which redacts before it stores) — run on the
-engine thread. The routes only translate HTTP to those calls and back.
+event loop. The routes only translate HTTP to those calls and back.
 """
 
 from __future__ import annotations

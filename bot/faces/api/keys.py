@@ -13,7 +13,6 @@ import hashlib
 import re
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 
@@ -109,7 +108,6 @@ class KeyRing:
     def __init__(self, db: sqlite_utils.Database, ttl: float) -> None:
         self._db = db
         self._ttl = ttl
-        self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
 
     def find(self, key: str) -> ApiKey | None:
@@ -119,10 +117,9 @@ class KeyRing:
         hit = self._cache.get(digest)
         if hit is not None and stamp - hit[0] < self._ttl:
             return hit[1]
-        with self._lock:
-            row = apikeys.by_hash(self._db, digest)
-            if len(self._cache) >= self.MAX_CACHED:  # random keys in a flood must not grow memory
-                self._cache.clear()
+        row = apikeys.by_hash(self._db, digest)
+        if len(self._cache) >= self.MAX_CACHED:  # random keys in a flood must not grow memory
+            self._cache.clear()
         found = None
         if row is not None and not row["revoked_at"]:
             found = ApiKey(row["name"], frozenset(s for s in str(row["scopes"]).split(",") if s))

@@ -47,6 +47,17 @@ def prepare(settings: Settings) -> int:
         engine.close()
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """With one worker uvicorn serves in this process and, after its graceful shutdown, raises the signal
+    again for the handler it found: a handler that does nothing makes SIGTERM end ``serve`` with exit
+    status 0, as it does with several workers (where the supervising process exits 0)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
+
+
 def serve(host: str, port: int, workers: int) -> None:
     """Serve until SIGINT or SIGTERM (then requests in flight are finished and the workers stop)."""
     import uvicorn
@@ -55,5 +66,6 @@ def serve(host: str, port: int, workers: int) -> None:
     prepare(settings)
     level = (os.environ.get("BOT_LOG_LEVEL") or "INFO").strip().upper()
     level = level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO"
+    _exit_cleanly_on_sigterm()
     uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, access_log=False,
                 log_config=log_config(level), server_header=False, timeout_graceful_shutdown=GRACEFUL_SECONDS)
