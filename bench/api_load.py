@@ -215,27 +215,34 @@ class StreamClient:
         self._limit = asyncio.Semaphore(connections)
 
     async def send(self, path: str, body: dict[str, Any] | None) -> int:
+        if body is None:
+            request = f"GET {path} HTTP/1.1\r\n".encode() + self._head + b"\r\n"
+        else:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            request = (f"POST {path} HTTP/1.1\r\n".encode() + self._head
+                       + f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
         async with self._limit:
-            conn = self._idle.pop() if self._idle else await asyncio.open_connection(self._host, self._port)
-            reader, writer = conn
-            try:
-                if body is None:
-                    writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self._head + b"\r\n")
-                else:
-                    data = json.dumps(body, ensure_ascii=False).encode()
-                    writer.write(f"POST {path} HTTP/1.1\r\n".encode() + self._head
-                                 + f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
-                                 + data)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
-                await reader.readexactly(length)
-            except BaseException:
-                writer.close()
-                raise
-            self._idle.append(conn)
-            return status
+            while self._idle:  # a kept-alive connection the server has closed since (its idle timeout): next
+                try:
+                    return await self._exchange(self._idle.pop(), request)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    continue
+            return await self._exchange(await asyncio.open_connection(self._host, self._port), request)
+
+    async def _exchange(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes) -> int:
+        reader, writer = conn
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        self._idle.append(conn)
+        return status
 
     async def close(self) -> None:
         for _, writer in self._idle:
