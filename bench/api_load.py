@@ -144,7 +144,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("the server exited: " + self.log_path.read_text("utf-8", "replace")[-2000:])
-            if self.log_path.read_text("utf-8", "replace").count("Application startup complete") >= self.workers:
+            text = self.log_path.read_text("utf-8", "replace")
+            # one worker binds the port only after its start-up: wait for both lines
+            if text.count("Application startup complete") >= self.workers and "Uvicorn running on" in text:
                 return
             time.sleep(0.3)
         raise RuntimeError("the server did not start")
