@@ -165,7 +165,7 @@ def _routes(app: FastAPI, rt: Runtime) -> None:
 
     @app.get("/v1/lookup", response_model=None, tags=["lookup"], dependencies=KEYED,
              responses={200: {"model": Lookup, "description": "the lookup (as `lookup --json`)"}, **KEYED_ERRORS})
-    async def lookup(q: Annotated[str, Query(min_length=1, max_length=64, description="a phone number")],
+    async def lookup(q: Annotated[str, Query(min_length=1, max_length=2048, description="a phone number or a link")],
                      request: Request) -> Response:
         """What is known about a number: official (whose), reported (how often, which scam), a
         look-alike of an official number, unknown, or not a valid number."""

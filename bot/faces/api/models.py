@@ -101,13 +101,14 @@ class Notice(_Answer):
 
 
 class Lookup(BaseModel):
-    """The lookup JSON (``lookup --json``); fields not listed here may be added and are passed on."""
+    """The lookup JSON (``lookup --json``) of a number — a link's lookup has its own fields (``url``,
+    ``host``, ``org``…), which like any field not listed here are passed on."""
 
     model_config = ConfigDict(extra="allow")
 
     input: str
-    normalized: str
-    status: Literal["official", "reported", "lookalike", "unknown", "invalid"]
+    normalized: str = ""
+    status: str = Field(description="official, reported, lookalike, unknown or invalid (links: see lookup --json)")
     insurer: str | None = None
     reports: int = 0
     scam_types: list[str] = []
@@ -120,6 +121,15 @@ class Lookup(BaseModel):
     org_kind: str = ""
 
 
+class Contact(_Answer):
+    """A way to reach the sender found in the text (WeChat, QQ…), with its span."""
+
+    kind: str
+    id: str
+    start: int
+    end: int
+
+
 class Verdict(_Answer):
     """The verdict JSON (``check --json``)."""
 
@@ -129,7 +139,9 @@ class Verdict(_Answer):
     matches: list[Match]
     signals: list[Signal]
     numbers: list[Lookup]
-    urls: list[str | dict[str, Any]]
+    urls: list[dict[str, Any] | str] = Field(description="each link's lookup (url, host, status, org…)")
+    url_list: list[str] = Field(description="the links as plain strings (the shape `urls` had before)")
+    contacts: list[Contact]
     notices: list[Notice]
     advice: list[str]
     insurers: list[str]

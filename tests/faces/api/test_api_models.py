@@ -47,6 +47,8 @@ def test_every_lookup_validates_and_every_declared_field_is_emitted(engine) -> N
         assert set(models.Lookup.model_fields) <= set(data), q
         assert parsed.model_dump() == data  # extra fields pass through unchanged
     assert {"official", "lookalike", "unknown", "invalid"} <= statuses
+    link = json.loads(render.lookup_json(engine.lookup("https://pa-lipei.cc/x")))
+    assert models.Lookup.model_validate(link).model_dump() == {**models.Lookup.model_validate(link).model_dump(), **link}
 
 
 def test_the_verdict_model_refuses_an_undeclared_field_the_lookup_model_keeps_it(engine) -> None:
