@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -55,6 +56,21 @@ def token_problem(token: str) -> str | None:
     return None
 
 
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(str(raw).strip()) if raw is not None and str(raw).strip() else default
+    except ValueError:
+        return default
+
+
+def _float(raw: str | None, default: float) -> float:
+    try:
+        value = float(str(raw).strip()) if raw is not None and str(raw).strip() else default
+    except ValueError:
+        return default
+    return value if math.isfinite(value) else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable; see the README's "Settings" table."""
@@ -72,6 +88,11 @@ class Settings:
     #: BOT_WEBHOOK_SECRET: Telegram sends it in a header; others are refused. Empty: the bot makes one
     #: at start-up and registers it with setWebhook (bot/faces/tg/app.py), so a webhook is never open.
     webhook_secret: str = ""
+    #: The HTTP API (``python run.py serve``): requests per minute per key (0: no limit), keyless use for
+    #: local development, and how often each worker looks for admin changes and flushes its use counts.
+    api_rate_per_minute: int = 120  # BOT_API_RATE_PER_MINUTE
+    api_keys_open: bool = False  # BOT_API_KEYS_OPEN=1
+    api_sync_seconds: float = 2.0  # BOT_API_SYNC_SECONDS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -87,6 +108,9 @@ class Settings:
         except ValueError:
             port = 8443
         return cls(
+            api_rate_per_minute=max(0, _int(env.get("BOT_API_RATE_PER_MINUTE"), 120)),
+            api_keys_open=env.get("BOT_API_KEYS_OPEN", "").strip() == "1",
+            api_sync_seconds=min(60.0, max(0.1, _float(env.get("BOT_API_SYNC_SECONDS"), 2.0))),
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             base_url=env.get("TELEGRAM_BASE_URL", "").strip(),
             admin_ids=_ids(env.get("BOT_ADMIN_IDS", "")),

@@ -24,6 +24,7 @@ SEED, ADMIN, IMPORT, REPORT = "seed", "admin", "import", "report"
 PATTERNS, NUMBERS, AUDIT, AUDIT_ITEMS = "patterns", "numbers", "audit", "audit_items"
 REPORTS, REPORT_REPORTERS, CHECKS, FEEDBACK, META = "reports", "report_reporters", "checks", "feedback", "meta"
 REPORT_AUTHORS = "report_authors"
+API_KEYS, API_USAGE = "api_keys", "api_usage"
 
 #: A number's state: what an audit row records and a revert restores (counters such as hits never are).
 NUMBER_STATE = ("scam_type", "note", "reports", "first_reported", "last_reported", "status")
@@ -190,4 +191,32 @@ def m005_leak_counts(db: sqlite_utils.Database) -> None:
         pk=("insurer", "month", "item"),
         defaults={"count": 0},
         not_null={"insurer", "month", "item"},
+    )
+
+
+@migrations()
+def m006_api_keys(db: sqlite_utils.Database) -> None:
+    """The HTTP API's keys (issue 17): only a SHA-256 of each key is kept (the key itself is shown once,
+    when it is made), its scopes, and when it was revoked; and per key, per day, per endpoint, how many
+    requests it made — counts only, never a request's body."""
+    db[API_KEYS].create(
+        {
+            "id": int,
+            "name": str,  # unique, chosen by the admin; what the logs and the usage counts name
+            "prefix": str,  # the key's first characters, to tell keys apart in a listing
+            "key_hash": str,  # sha256 hex of the whole key
+            "scopes": str,  # comma-separated: check, lookup, report
+            "created_by": str,
+            "created_at": str,
+            "revoked_at": str,  # null while the key is valid
+        },
+        pk="id",
+        not_null={"name", "key_hash", "scopes"},
+    )
+    db[API_KEYS].create_index(["name"], unique=True)
+    db[API_KEYS].create_index(["key_hash"], unique=True)
+    db[API_USAGE].create(
+        {"key_name": str, "day": str, "endpoint": str, "requests": int},
+        pk=("key_name", "day", "endpoint"),
+        defaults={"requests": 0},
     )

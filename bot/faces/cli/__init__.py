@@ -1,7 +1,7 @@
 """The command line: ``python run.py [command]`` (``python -m bot`` is the same).
 
 Commands (see the README and ``python run.py --help``): run the bot (default), ``chat``, ``check``,
-``lookup``, ``eval``, ``eval-lookups``, ``admin``. They are registered in :data:`COMMANDS` (the admin sub-commands in
+``lookup``, ``eval``, ``eval-lookups``, ``admin``, ``serve`` (the HTTP API). They are registered in :data:`COMMANDS` (the admin sub-commands in
 :data:`bot.faces.cli.admin.ADMIN_COMMANDS`); each entry names the function that adds its options and
 the one that runs it, so ``--help`` is generated from the same table the dispatch uses.
 Exit statuses: 0 ok; 1 an operation failed (clear message on stderr); 2 usage error or no token.
@@ -29,6 +29,7 @@ from bot.faces.cli.check import (
     lookup_options,
 )
 from bot.faces.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Command, add_commands, err, find
+from bot.faces.cli.serve import serve, serve_options
 
 __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -60,6 +61,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("eval", "在标注语料上计算精确率、召回率、误报率", evaluate, eval_options),
     Command("eval-lookups", "在号码/网址答案文件上按类别计算查询准确率", eval_lookups, eval_lookups_options),
     Command("admin", "管理话术和号码", run_admin, admin_options),
+    Command("serve", "运行 HTTP API（--host、--port、--workers）", serve, serve_options),
 )
 
 

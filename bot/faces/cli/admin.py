@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.faces.cli.apikeys import api_key_options, run_api_key
 from bot.faces.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -345,6 +346,7 @@ ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("masscheck", "每条话术在正常/诈骗消息上的命中数", masscheck, limit_options(30)),
     Command("backup", "在线备份数据库到 FILE（机器人运行时也可以）", backup, positional("file")),
     Command("leaks", "对方知道哪些信息：按保险公司、月份统计（少于 5 次不显示）", leaks, leaks_options),
+    Command("api-key", "HTTP API 密钥：create / list / revoke", run_api_key, api_key_options),
 )
 
 
