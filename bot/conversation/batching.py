@@ -150,10 +150,11 @@ def conversation_note(cv: ConversationVerdict) -> render.Note:
 
 
 def conversation_reply(engine: Engine, texts: list[str], *, face: str | None = None, limit: int | None = None,
-                       region: str = "") -> Reply:
+                       region: str = "", user_id: int | str | None = None) -> Reply:
     """The one answer to a batch: the conversation's verdict with the note under its badge, recorded in
     the checks log when ``face`` is given (its feedback buttons refer to that row; no 🚩 举报, which
-    reports the one message a reply answers — /report with the text works instead)."""
+    reports the one message a reply answers — /report with the text works instead), signed for ``user_id``
+    (without one there are no buttons: nobody could press them validly)."""
     cv = judge(engine, texts)
     reply = verdict_reply(cv.verdict, limit, region)
     note = conversation_note(cv)
@@ -163,5 +164,5 @@ def conversation_reply(engine: Engine, texts: list[str], *, face: str | None = N
     reply.text = render.with_note(reply.text, render.note_text(note), limit)
     reply.data = {"messages": len(texts), "decisive": cv.decisive, "alone": list(cv.alone)}
     if face:
-        record_reply(engine, reply, face, report=False)
+        record_reply(engine, reply, face, report=False, user_id=user_id)
     return reply

@@ -48,11 +48,13 @@ def test_legitimate_conversation_is_not_flagged(engine):
 
 
 def test_reply_has_the_note_under_the_badge_and_no_report_button(engine):
-    reply = conversation_reply(engine, CHAT, face="test", limit=4096)
+    reply = conversation_reply(engine, CHAT, face="test", limit=4096, user_id=7)
     lines = reply.text.split("\n")
     assert lines[0] == "🔴 高风险" and lines[1].startswith("📎 您连续发来的 4 条消息已合起来判断；关键一步在第 3 条")
     assert reply.html.split("\n")[1].startswith("📎") and len(reply.html) <= 4096
     assert [label for row in reply.buttons for label, _ in row] == ["👍 有帮助", "🙅 误报"]
+    assert all(data.startswith("fb:") for row in reply.buttons for _, data in row)  # signed votes
+    assert conversation_reply(engine, CHAT, face="test", limit=4096).buttons == []  # for nobody: none
     assert reply.data == {"messages": 4, "decisive": 2, "alone": list(judge(engine, CHAT).alone)}
 
 

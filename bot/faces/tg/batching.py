@@ -53,6 +53,8 @@ class OpenBatch:
     first_verdict: Verdict | None
     region: str
     batch: Batch = field(default_factory=Batch)
+    #: Whose batch it is: the conversation's feedback buttons are signed for them.
+    user_id: int = 0
     #: When the window closes (time.monotonic()); each message joining moves it on.
     deadline: float = 0.0
 
@@ -115,7 +117,8 @@ class Batches:
             if len(texts) < 2:
                 await send_leak_question(app.bot, svc, ob.chat_id, ob.first_verdict, ob.region)
                 return
-            reply = await svc.run(conversation_reply, texts, face="telegram", limit=REPLY_LIMIT, region=ob.region)
+            reply = await svc.run(conversation_reply, texts, face="telegram", limit=REPLY_LIMIT, region=ob.region,
+                                user_id=ob.user_id)
             del texts
             await replace_reply(app.bot, ob, reply)
             v = reply.verdict
@@ -148,7 +151,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await handlers_on_private_text(update, context)
         return
     reply, sent = await check_and_reply(update, context)
-    ob = OpenBatch(msg.chat_id, msg.message_id, sent, reply.verdict if reply else None, region_of(user))
+    ob = OpenBatch(msg.chat_id, msg.message_id, sent, reply.verdict if reply else None, region_of(user),
+                   user_id=user.id)
     batches.open(context.application, user.id, ob, text)
 
 
