@@ -91,25 +91,25 @@ def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
 
 
 def salt(db: sqlite_utils.Database) -> str:
-    """The database's salt for hashing user ids, created on first use. Creating it is race-free
-    (INSERT OR IGNORE, then read back whichever salt won)."""
-    value = get_meta(db, "user_salt")
-    if value is None:
-        with write(db):
-            db.execute("insert or ignore into meta (key, value) values ('user_salt', ?)", [secrets.token_hex(16)])
-        value = get_meta(db, "user_salt") or ""
-    return value
+    """The database's salt for hashing user ids, created on first use."""
+    return _meta_secret(db, "user_salt", 16)
 
 
 def button_secret(db: sqlite_utils.Database) -> str:
     """The database's secret for signing inline-button data (meta key ``button_secret``), created on
     first use like the salt. Kept in the database so that buttons stay valid across restarts and every
     process serving the same file agrees; never shown (the Datasette metadata closes ``meta``)."""
-    value = get_meta(db, "button_secret")
+    return _meta_secret(db, "button_secret", 32)
+
+
+def _meta_secret(db: sqlite_utils.Database, key: str, nbytes: int) -> str:
+    """A random hex secret kept in ``meta`` under ``key``, created on first use. Creating it is race-free
+    (INSERT OR IGNORE, then read back whichever value won)."""
+    value = get_meta(db, key)
     if value is None:
         with write(db):
-            db.execute("insert or ignore into meta (key, value) values ('button_secret', ?)", [secrets.token_hex(32)])
-        value = get_meta(db, "button_secret") or ""
+            db.execute("insert or ignore into meta (key, value) values (?, ?)", [key, secrets.token_hex(nbytes)])
+        value = get_meta(db, key) or ""
     return value
 
 
