@@ -47,7 +47,7 @@ _PCT_CN = re.compile(rf"百分之([{_CN_RUN}\d.]++)|(?<![{_CN_RUN}])([{_CN_RUN}]
 _RETURN_CONTEXT = re.compile(r"(年化|年收益|年息|年利|收益|利息|回报|返息|分红|利率|每年|一年|年回|月息|月收益|日息)")
 #: A money amount: "¥300", "1,500 元", "3万"; the digit run is read once (possessive, starts where a run starts).
 _AMOUNT = re.compile(r"[¥￥]\s*+\d[\d,，]*+(?:\.\d++)?(?:\s*+(?:万元|万|亿元|亿|元))?"
-                     r"|(?<![\d,，])\d[\d,，]*+(?:\.\d++)?\s*+(?:万元|万|亿元|亿|元|块钱|块)")
+                     r"|(?<!\d)(?<!\d[,，])\d[\d,，]*+(?:\.\d++)?\s*+(?:万元|万|亿元|亿|元|块钱|块)")
 
 
 def cn_number(s: str) -> float | None:

@@ -1,5 +1,7 @@
 """Extraction: links, amounts, yearly-return percentages, insurer names."""
 
+import random
+import re
 import time
 
 import pytest
@@ -76,3 +78,26 @@ def test_percentages_and_amounts_keep_their_meaning(engine: Engine) -> None:
     assert any("1,500" in a for a in v.amounts) and any("3,000.50" in a for a in v.amounts)
     assert engine.analyze("年化收益12.5 %").percents == [12.5]
     assert engine.analyze("年化 1 2 3 %").percents == []  # 123% is not a yearly return anyone promises
+
+
+#: The regexes before issue 15 (quadratic on long runs, fine on short text): the new ones must find the
+#: same spans on any short text.
+OLD_PCT = re.compile(r"(\d(?: ?\d)*(?:\.\d+)?)\s*(?:[-~～至到]\s*(\d(?: ?\d)*(?:\.\d+)?)\s*)?(?:%|‰|个点|厘(?!米)|釐(?!米))")
+OLD_AMOUNT = re.compile(r"[¥￥]\s*\d[\d,，]*(?:\.\d+)?(?:\s*(?:万元|万|亿元|亿|元))?"
+                        r"|\d[\d,，]*(?:\.\d+)?\s*(?:万元|万|亿元|亿|元|块钱|块)")
+OLD_PCT_CN = re.compile(r"百分之([零〇一二两三四五六七八九十点\d.]+)|([零〇一二两三四五六七八九十点]+)(?:个点|厘(?!米))")
+
+
+def test_new_regexes_find_what_the_old_ones_did_on_short_text() -> None:
+    rng = random.Random(20261202)
+    alphabet = list("0123456789 .,，%‰-~至¥万元块钱个点厘米一二十百分之年化") + ["  ", "\n"]
+    for _ in range(4000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        for old, new in ((OLD_PCT, extract_mod._PCT), (OLD_AMOUNT, extract_mod._AMOUNT),
+                         (OLD_PCT_CN, extract_mod._PCT_CN)):
+            assert [m.span() for m in new.finditer(s)] == [m.span() for m in old.finditer(s)], (s, new.pattern)
+
+
+def test_amounts_after_punctuation_and_decimals(engine: Engine) -> None:
+    v = engine.analyze("理赔款，15万已到账，手续费9.9元")
+    assert any(a.startswith("15万") for a in v.amounts) and "9.9元" in v.amounts
