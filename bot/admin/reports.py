@@ -26,6 +26,7 @@ from bot import admin
 from bot.model import SCAM_TYPES
 from bot.pipeline.engine import Engine
 from bot.pipeline.redact import redact, strip_masks
+from bot.pipeline.safe_text import safe_text
 from bot.store import now, user_hash, write
 from bot.store import numbers as number_rows
 from bot.store import patterns as pattern_rows
@@ -86,8 +87,8 @@ def submit_report(engine: Engine, user_id: int | str, text: str | None = None, n
                   reporter_phone: str | None = None) -> ReportResult:
     """File a report of a scam message (``text``) or a number (``number``, optionally with ``text``
     saying what the caller said). Never raises for bad input: refusals come back as ``refused``."""
-    text = " ".join(str(text or "").split()) if text is not None else ""
-    number = str(number or "").strip()
+    text = " ".join(safe_text(str(text or "")).split()) if text is not None else ""
+    number = safe_text(str(number or "")).strip()
     if not number and text and not re.search(r"[^\d\s+\-()（）]", text):
         number, text = text, ""  # "/report 138 1234 5678": a number alone
     if not text and not number:
