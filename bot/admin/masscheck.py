@@ -309,8 +309,8 @@ def genuine_notice_problems(engine: Engine, text: str) -> list[str]:
     v = engine.analyze(text, second_opinion=False)
     claimed = set(v.insurers)
     official = [n for n in v.numbers if n.status == "official" and n.insurer in claimed]
-    domains = [u for u in v.urls if (o := engine.knowledge.is_official_domain(_host(u))) is not None and o.name in claimed]
-    other_contacts = [n for n in v.numbers if n.status != "official"] + [u for u in v.urls if u not in domains]
+    domains = [u.host for u in v.urls if u.status == "official" and u.org in claimed]
+    other_contacts = [n for n in v.numbers if n.status != "official"] + [u for u in v.urls if u.host not in domains]
     scam_signal = any(s.weight > 0 for s in v.signals)
     if (official or domains) and not other_contacts and not scam_signal:
         where = "、".join([n.normalized for n in official] + domains)
@@ -321,10 +321,6 @@ def genuine_notice_problems(engine: Engine, text: str) -> list[str]:
             problems.append(f"话术读起来像正规通知（与已知正常消息 {s.ref} 几乎相同）")
             break
     return problems
-
-
-def _host(url: str) -> str:
-    return url.lower().split("://")[-1].split("/")[0].split("?")[0].split(":")[0]
 
 
 def _index_sig(engine: Engine) -> tuple:
