@@ -43,6 +43,13 @@ _EXPORT_HEADER = "# PolicyGuard export: scam scripts and reported numbers (pytho
 _YAML_KEYS = ("scripts:", "numbers:", "scripts: []", "numbers: []")
 #: Import refuses more than this many per-row errors in its report (the rest are counted).
 MAX_LISTED_ERRORS = 200
+#: Largest file ``import`` reads (a million numbers as JSONL is ~120 MB), and largest YAML file that is
+#: not in our export's layout (those go through the YAML parser, which holds the whole document).
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+MAX_YAML_BYTES = 16 * 1024 * 1024
+#: Cells a spreadsheet would run as a formula start with one of these (CSV injection, OWASP): the export
+#: writes a ``'`` before them, and before a leading ``'`` too, and import takes exactly that one off.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def _unsupported(suffix: str) -> AdminError:
@@ -58,6 +65,9 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise _unsupported(suffix)
+    size = path.stat().st_size
+    if size > MAX_IMPORT_BYTES:
+        raise AdminError(f"{path.name}: 文件太大（{size / 2**20:.0f} MB，上限 {MAX_IMPORT_BYTES // 2**20} MB），请分成几个文件导入。")
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     if b"\x00" in head:
@@ -81,12 +91,15 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     if None in r:
                         yield reader.line_num, {"__error__": "列数比表头多"}
                         continue
-                    yield reader.line_num, {(k or "").strip(): v for k, v in r.items()}
+                    yield reader.line_num, {(k or "").strip(): _from_cell(v) for k, v in r.items()}
         elif head.lstrip(b"\xef\xbb\xbf").startswith(_EXPORT_HEADER.encode()):
             with path.open(encoding="utf-8-sig", newline="") as fh:  # our own export, streamed
                 for i, obj in _export_items(fh):
                     yield i, obj if obj is not None else {"__error__": "不是导出格式的条目（应为 - {\"type\": …}）"}
         else:
+            if size > MAX_YAML_BYTES:
+                raise AdminError(f"{path.name}: YAML 文件太大（{size / 2**20:.0f} MB，上限 {MAX_YAML_BYTES // 2**20} MB）："
+                                 "大文件请用 .jsonl，或本程序导出的 YAML。")
             yield from _read_yaml(path, path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise AdminError(f"{path.name}: 不是 UTF-8 文本文件。") from None
@@ -122,6 +135,7 @@ def _read_yaml(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         node = yaml.compose(text, Loader=loader)
+        _refuse_aliases(path, node)
         data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         raise AdminError(f"{path.name}: YAML 格式错误：{str(e)[:300]}") from None
@@ -142,6 +156,36 @@ def _read_yaml(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         for item_node, r in zip(vnode.value, items, strict=False):
             line = item_node.start_mark.line + 1
             yield line, r if isinstance(r, dict) else {"__error__": "不是对象（应为 type/text 或 number/type/note）"}
+
+
+def _refuse_aliases(path: Path, node: yaml.Node | None) -> None:
+    """Refuse a YAML document that uses an alias (``*name``): a 461-byte file of nested aliases expands to
+    gigabytes (a "billion laughs"), and nothing we read needs one. The node graph is walked once, each
+    node once, so the bomb is refused before anything is expanded."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            raise AdminError(f"{path.name}: YAML 使用了别名（*…，第 {n.start_mark.line + 1} 行）：导入不接受别名，请写出每一项。")
+        seen.add(id(n))
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.extend((k, v))
+
+
+def _to_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: ``'`` before a formula-looking start (and before a leading ``'``)."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def _from_cell(value: Any) -> Any:
+    """The value :func:`_to_cell` wrote (the one ``'`` it added taken off)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
 
 
 # --- validating --------------------------------------------------------------------------------------
@@ -234,44 +278,43 @@ def _merge_number(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_file(engine: Engine, path: str | Path, actor: str = "cli", allow_errors: bool = False,
-                progress: bool = False) -> ImportResult:
-    """Import scripts and numbers in one transaction. A file with a bad row imports nothing unless
-    ``allow_errors`` (then the good rows are imported and the bad ones reported). Scripts already
-    present (same normalized text) are skipped; numbers already present are merged (more reports,
-    wider dates, added types; a retired number stays retired). One audit row; ``revert`` undoes it."""
-    from bot.admin import masscheck
-
+                progress: bool = False, force: bool = False) -> ImportResult:
+    """Import scripts and numbers in one transaction. Every row gets the checks ``add_pattern`` and
+    ``add_number`` make (a script's mass-check, unless ``force`` as ``add-pattern --force``; an official
+    number is never a scam number). A file with a bad row imports nothing unless ``allow_errors`` (then
+    the good rows are imported and the bad ones reported). Scripts already present (same normalized
+    text, checked under the write lock, so two imports at once cannot both add one) are skipped; numbers
+    already present are merged (more reports, wider dates, added types; a retired number stays retired).
+    One audit row; ``revert`` undoes it."""
     path = Path(path)
     if not path.is_file():
         raise AdminError(f"文件不存在：{path}")
     scripts, nums, errors = validate(engine, path, progress=progress)
     res = ImportResult(errors=errors)
-    if errors and not allow_errors:
-        res.aborted = True
-        return res
     db = engine.store
-    existing = pattern_rows.norms(db)
     bar = _bar(progress, len(scripts) + len(nums), f"导入 {path.name}")
     stamp = now()
-    prepared = []
-    for r in scripts:
-        norm, terms = engine.script_forms(r["text"])
-        bar.update(1)
-        if norm in existing:
-            res.skipped_duplicates += 1
-            continue
-        existing.add(norm)
-        problems = masscheck.generic_problems(engine, norm, terms)
-        if problems:
-            res.warnings.append(f"第 {r['line']} 行：" + "；".join(problems))
-        prepared.append({"scam_type": r["scam_type"], "text": r["text"], "norm": norm,
-                         "terms": json.dumps(terms, ensure_ascii=False), "status": r["status"], "source": IMPORT,
-                         "created_by": str(actor), "created_at": stamp, "updated_at": stamp, "note": r["note"]})
+    prepared = _checked_scripts(engine, scripts, pattern_rows.norms(db), force, res, bar)
     by_key: dict[str, dict[str, Any]] = {}
     for r in nums:  # duplicates inside the file merge into one row
+        official = _official(engine, r["number"])
+        if official:
+            res.errors.append(f"第 {r['line']} 行：{r['number']} 是{official}的官方号码，不能登记为诈骗号码")
+            continue
         prev = by_key.get(r["number"])
         by_key[r["number"]] = r if prev is None else {**prev, **_merge_number(prev, r)}
+    res.errors.sort(key=_line_of)
+    if res.errors and not allow_errors:
+        res.aborted = True
+        bar.close()
+        return res
+    for p in prepared:
+        p.update(created_by=str(actor), created_at=stamp, updated_at=stamp)
     with write(db):
+        existing = pattern_rows.norms(db)  # again, under the lock: another import may have added them since
+        fresh = [p for p in prepared if p["norm"] not in existing]
+        res.skipped_duplicates += len(prepared) - len(fresh)
+        prepared = fresh
         aid = audit(engine, actor, "import", f"file:{path.name}", None, {})
         res.audit_id = aid
         for p in prepared:
@@ -305,11 +348,56 @@ def import_file(engine: Engine, path: str | Path, actor: str = "cli", allow_erro
         audit_rows.set_after(db, aid, {
             "scripts": res.imported_scripts, "numbers": res.imported_numbers, "numbers_new": res.new_numbers,
             "numbers_updated": res.updated_numbers, "skipped_duplicates": res.skipped_duplicates,
-            "errors": len(errors), "stamp": stamp})
+            "errors": len(res.errors), "stamp": stamp})
         mark_changed(engine)
     bar.close()
     engine.reload()
     return res
+
+
+def _checked_scripts(engine: Engine, scripts: list[dict[str, Any]], existing: set[str], force: bool,
+                     res: ImportResult, bar) -> list[dict[str, Any]]:
+    """The file's new scripts as rows to insert, each after the mass-check ``add_pattern`` runs: a refused
+    one is an error of its line (with ``force`` a warning, as ``add-pattern --force`` adds it anyway).
+    Scripts already stored or earlier in the file are skipped (and counted)."""
+    from bot.admin import masscheck
+
+    seen = set(existing)
+    out = []
+    for r in scripts:
+        norm, terms = engine.script_forms(r["text"])
+        bar.update(1)
+        if norm in seen:
+            res.skipped_duplicates += 1
+            continue
+        seen.add(norm)
+        if force:
+            problems = masscheck.generic_problems(engine, norm, terms)
+            if problems:
+                res.warnings.append(f"第 {r['line']} 行：" + "；".join(problems))
+        else:
+            dry = masscheck.dry_run(engine, r["scam_type"], r["text"])
+            if dry.refused:
+                res.errors.append(f"第 {r['line']} 行：" + "；".join(dry.problems) + "（确认无误可加 --force）")
+                continue
+        out.append({"scam_type": r["scam_type"], "text": r["text"], "norm": norm,
+                    "terms": json.dumps(terms, ensure_ascii=False), "status": r["status"], "source": IMPORT,
+                    "note": r["note"]})
+    return out
+
+
+def _official(engine: Engine, key: str) -> str | None:
+    """Whose official number ``key`` is (as ``add_number`` refuses it), or None."""
+    official = engine.knowledge.official_numbers
+    if key not in official and key.removeprefix("+86") not in official and not (len(key) <= 12 and key[:1] != "+"):
+        return None  # a mobile or landline not in the registry: no lookup (a million of them import in seconds)
+    lk = engine.lookup(key)
+    return (lk.insurer or "官方机构") if lk.status == "official" else None
+
+
+def _line_of(error: str) -> int:
+    m = re.match(r"第 (\d+) 行", error)
+    return int(m.group(1)) if m else 0
 
 
 def _bar(enabled: bool, total: int | None, desc: str):
@@ -347,13 +435,17 @@ def _yaml_item(obj: dict[str, Any]) -> str:
     return "- " + _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", s)
 
 
-def export_file(engine: Engine, path: str | Path) -> dict[str, int]:
+def export_file(engine: Engine, path: str | Path, force: bool = False) -> dict[str, int]:
     """Write active and pending scripts and numbers in a format ``import_file`` reads back unchanged.
-    The YAML is one JSON object per item (valid YAML, and fast to read back for a million numbers)."""
+    The YAML is one JSON object per item (valid YAML, and fast to read back for a million numbers).
+    An existing file is kept (AdminError) unless ``force``, as ``backup`` does; CSV cells that a
+    spreadsheet would run as a formula get a leading ``'`` (import takes it off)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise _unsupported(suffix)
+    if path.exists() and not force:
+        raise AdminError(f"{path} 已存在，未覆盖：换一个文件名，或加 --force 覆盖。")
     scripts, nums = export_rows(engine)
     path.parent.mkdir(parents=True, exist_ok=True)
     n_nums = 0
@@ -369,9 +461,9 @@ def export_file(engine: Engine, path: str | Path) -> dict[str, int]:
             w = csv.DictWriter(fh, fieldnames=list(CSV_FIELDS), lineterminator="\n")
             w.writeheader()
             for r in scripts:
-                w.writerow({c: r.get(c, "") for c in CSV_FIELDS})
+                w.writerow({c: _to_cell(r.get(c, "")) for c in CSV_FIELDS})
             for r in nums:
-                w.writerow({c: r.get(c, "") for c in CSV_FIELDS})
+                w.writerow({c: _to_cell(r.get(c, "")) for c in CSV_FIELDS})
                 n_nums += 1
         else:
             fh.write(_EXPORT_HEADER + "\n")

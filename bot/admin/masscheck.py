@@ -7,8 +7,13 @@ messages (``scam_patterns/known_legit.yaml``) and the labeled corpus (``tests/co
 optional) are analysed with and without it. The report says how many legitimate messages it would
 newly flag (with examples), how many scams it newly catches, and how often it matched at all.
 
-A candidate is refused (unless forced) when it is too short or generic to mean anything, or when it
-would newly flag any known-legitimate message or more than 1% of the corpus' legitimate messages.
+A candidate is refused (unless forced) when it is too short or generic to mean anything, when it reads
+as a genuine notice itself (issue 15: a renewal reminder from 95519 was accepted as a scam script and then
+flagged its own originals), or when it would newly flag any known-legitimate message or more than 1% of
+the corpus' legitimate messages. "Reads as a genuine notice": the engine is run on the candidate, and
+the statistical model puts it on the legitimate side, or its only contact is an official number or
+domain of the insurer it names with no scam signal, or it is nearly the same text as a message of
+``known_legit.yaml`` (the templates of insurers' real notices).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz import fuzz
 
 from bot.config import MAX_TEXT_CHARS, PATTERNS_DIR, ROOT
 from bot.model import SCAM_TYPES
@@ -41,6 +47,12 @@ MAX_KNOWN_LEGIT_FLAGGED = 0
 MAX_CORPUS_LEGIT_SHARE = 0.01
 #: Examples shown per list.
 EXAMPLES = 5
+#: Below this P(scam) of the statistical model the candidate reads as a legitimate message. The project's
+#: scam scripts are all above 0.8 and its known-legitimate messages nearly all below 0.3.
+LEGIT_PROBABILITY = 0.5
+#: A candidate at least this similar (rapidfuzz ratio, normalized text) to a known-legitimate message is
+#: that message's template, not a scam's.
+TEMPLATE_SIMILARITY = 85
 #: The candidate's id inside the copied index (real ids are positive).
 CANDIDATE_ID = -1
 
@@ -287,6 +299,30 @@ def generic_problems(engine: Engine, norm: str, terms: list[str] | tuple[str, ..
     return problems
 
 
+def genuine_notice_problems(engine: Engine, text: str) -> list[str]:
+    """Why the candidate script reads as a genuine notice rather than a scam (empty when it does not):
+    the engine's verdict on the script itself, its contacts, and the known-legitimate templates."""
+    problems = []
+    p = engine.scam_probability(text)
+    if p is not None and p < LEGIT_PROBABILITY:
+        problems.append(f"话术读起来像正规通知（统计模型判断为诈骗的概率只有 {p:.0%}）")
+    v = engine.analyze(text, second_opinion=False)
+    claimed = set(v.insurers)
+    official = [n for n in v.numbers if n.status == "official" and n.insurer in claimed]
+    domains = [u.host for u in v.urls if u.status == "official" and u.org in claimed]
+    other_contacts = [n for n in v.numbers if n.status != "official"] + [u for u in v.urls if u.host not in domains]
+    scam_signal = any(s.weight > 0 for s in v.signals)
+    if (official or domains) and not other_contacts and not scam_signal:
+        where = "、".join([n.normalized for n in official] + domains)
+        problems.append(f"话术读起来像正规通知（只留了{'、'.join(sorted(claimed))}的官方联系方式 {where}，没有诈骗特征）")
+    norm = engine.normalizer(text).text
+    for s in known_legit():
+        if fuzz.ratio(norm, _msg_forms(engine, s.text)[0].text) >= TEMPLATE_SIMILARITY:
+            problems.append(f"话术读起来像正规通知（与已知正常消息 {s.ref} 几乎相同）")
+            break
+    return problems
+
+
 def _index_sig(engine: Engine) -> tuple:
     """What the cached verdicts without the candidate depend on: the indexed scripts and the admin version."""
     ids = frozenset(engine.scripts())
@@ -313,7 +349,7 @@ def dry_run(engine: Engine, scam_type: str, text: str, *, samples: list[Sample] 
     t0 = time.perf_counter()
     norm, terms = engine.script_forms(text)
     rep = DryRun(scam_type, text, norm, content_words(engine, terms))
-    rep.problems = generic_problems(engine, norm, terms)
+    rep.problems = generic_problems(engine, norm, terms) + genuine_notice_problems(engine, text)
     if samples is None:
         kl = known_legit(known_path)
         cp_path = Path(corpus_path or CORPUS_PATH)

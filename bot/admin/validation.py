@@ -7,6 +7,7 @@ import re
 
 from bot.model import SCAM_TYPE_ALIASES, SCAM_TYPES
 from bot.pipeline.numbers import parse as parse_number
+from bot.pipeline.safe_text import safe_text
 from bot.store.schema import ACTIVE, PENDING, RETIRED
 
 #: Shortest script the chat form asks for (the mass-check enforces its own, normalized, minimum).
@@ -47,7 +48,7 @@ def check_types(value: str) -> str:
 def check_pattern_text(text: str, min_chars: int = 1) -> str:
     """Whitespace collapsed; refuses empty, binary or over-long text. (Length and genericness against
     real messages are the mass-check's business, so that an admin can force an exception.)"""
-    text = " ".join(str(text or "").split())
+    text = " ".join(safe_text(str(text or "")).split())
     if "\x00" in text:
         raise AdminError("话术包含无效字符。")
     if len(text) < max(1, min_chars):
@@ -59,7 +60,7 @@ def check_pattern_text(text: str, min_chars: int = 1) -> str:
 
 def clean_note(note: object) -> str:
     """A note on one line, cut to :data:`MAX_NOTE_CHARS`."""
-    return " ".join(str(note or "").split())[:MAX_NOTE_CHARS]
+    return " ".join(safe_text(str(note or "")).split())[:MAX_NOTE_CHARS]
 
 
 def pattern_id(ref: int | str) -> int:

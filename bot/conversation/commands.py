@@ -23,6 +23,7 @@ from bot.conversation.reporting import my_reports_reply, report_command
 from bot.conversation.stats import stats_text
 from bot.model import SCAM_TYPES
 from bot.pipeline.engine import Engine
+from bot.pipeline.safe_text import safe_text
 from bot.store import privacy
 
 Handler = Callable[[Engine, str, Caller], Reply]
@@ -237,7 +238,7 @@ def respond(engine: Engine, text: str, *, user_id: int | str = "local", is_admin
     ``face`` records verdicts in the checks log; ``limit`` is the face's longest HTML reply;
     ``traditional`` (the user's client language is Traditional Chinese; ``region`` its TW/HK forms)
     converts help, lookups and notices to Traditional — verdicts follow the script the user wrote."""
-    text = text if isinstance(text, str) else ""
+    text = safe_text(text) if isinstance(text, str) else ""  # lone surrogates would crash OpenCC and SQLite
     region = reader_region(traditional, region)
     reply = answer(engine, text, Caller(user_id, is_admin, face, limit, region))
     if reply.kind != "verdict" and (region or wrote_traditional(engine, text)):

@@ -31,6 +31,7 @@ from bot.pipeline.match import Script, ScriptIndex
 from bot.pipeline.normalize import Normalized, Normalizer, Rewriter, basic
 from bot.pipeline.rules.index import IndexedSignalSet
 from bot.pipeline.rules.signals import Rule, Span, load_rules, rule_files
+from bot.pipeline.safe_text import safe_text
 from bot.pipeline.score import MATCH_FLOOR, Scorer
 from bot.pipeline.segment import Segmenter
 
@@ -196,7 +197,7 @@ class Engine:
 
     def lookup(self, raw: str) -> Lookup:
         """Classify one phone number (official / reported / lookalike / unknown / invalid)."""
-        return numbers_mod.lookup(raw, self.knowledge, self.store.reported_number)
+        return numbers_mod.lookup(safe_text(str(raw)), self.knowledge, self.store.reported_number)
 
     def check_link(self, url: str) -> LinkCheck:
         """Classify one URL or bare domain (official / lookalike / shortener / ip / unknown)."""
@@ -217,6 +218,7 @@ class Engine:
         truncated = len(text) > MAX_TEXT_CHARS
         if truncated:
             text = text[:MAX_TEXT_CHARS]
+        text = safe_text(text)  # the faces already did; a caller that didn't must not crash a renderer
         b = basic(text)
         norm = self.normalizer(text, b)
         v = Verdict(text=text, truncated=truncated, traditional=norm.traditional)
@@ -247,13 +249,13 @@ class Engine:
         classifier`` measures it alone, without its topic gate or the rules."""
         if self.classifier is None:
             return None
-        return self.classifier.probability(self.normalizer(str(text)[:MAX_TEXT_CHARS]).text)
+        return self.classifier.probability(self.normalizer(safe_text(str(text)[:MAX_TEXT_CHARS])).text)
 
     def contexts(self, text: str) -> list[str]:
         """How a message speaks: the ``contexts:`` of signals.yaml that hold for it (asking, warning…). The
         tests check every context's examples through it; it is also the quickest way to see why a rule
         was switched off for a message."""
-        text = str(text)[:MAX_TEXT_CHARS]
+        text = safe_text(str(text)[:MAX_TEXT_CHARS])
         b = basic(text)
         norm = self.normalizer(text, b)
         return self.signals.contexts_of(norm, self._evidence(b, norm)[2])

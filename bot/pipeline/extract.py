@@ -28,12 +28,26 @@ _URL = re.compile(
 _PLACEHOLDER_PHONE = re.compile(r"(?<![A-Za-z])(CELLPHONE|PHONE)(?![A-Za-z])")
 _PLACEHOLDER_URL = re.compile(r"(?<![A-Za-z])URL(?![A-Za-z])")
 
+#: At most this many different phone numbers of one message are kept (each is looked up in the registry),
+#: and this many places where they occur: a message of 5,000 numbers must cost what one of 50 does.
+MAX_NUMBERS = 50
+MAX_NUMBER_SPANS = 200
+
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-#: a percentage; digits may be spaced out to dodge filters ("1 0 %" is 10%), the spaces are dropped
-_PCT = re.compile(r"(\d(?: ?\d)*(?:\.\d+)?)\s*(?:[-~～至到]\s*(\d(?: ?\d)*(?:\.\d+)?)\s*)?(?:%|‰|个点|厘(?!米)|釐(?!米))")
-_PCT_CN = re.compile(r"百分之([零〇一二两三四五六七八九十点\d.]+)|([零〇一二两三四五六七八九十点]+)(?:个点|厘(?!米))")
+#: A digit run, digits possibly spaced out to dodge filters ("1 0 %" is 10%; the spaces are dropped). It
+#: starts only where a run starts (not after a digit or "digit space") and never gives characters back
+#: (possessive), so a 5,000-digit run is read once, not once per starting digit and length: the old
+#: ``\d(?: ?\d)*`` took seconds on "1" × 4,096 (issue 15). No quantifier sits inside another.
+_RUN = r"\d(?:\d| (?=\d))*+(?:\.\d++)?"
+_RUN_START = r"(?<!\d)(?<!\d )"
+#: a percentage, or a range of them (8%-12%, 8-12%)
+_PCT = re.compile(rf"{_RUN_START}({_RUN})\s*+(?:[-~～至到]\s*+({_RUN})\s*+)?(?:%|‰|个点|厘(?!米)|釐(?!米))")
+_CN_RUN = "零〇一二两三四五六七八九十点"
+_PCT_CN = re.compile(rf"百分之([{_CN_RUN}\d.]++)|(?<![{_CN_RUN}])([{_CN_RUN}]++)(?:个点|厘(?!米))")
 _RETURN_CONTEXT = re.compile(r"(年化|年收益|年息|年利|收益|利息|回报|返息|分红|利率|每年|一年|年回|月息|月收益|日息)")
-_AMOUNT = re.compile(r"[¥￥]\s*\d[\d,，]*(?:\.\d+)?(?:\s*(?:万元|万|亿元|亿|元))?|\d[\d,，]*(?:\.\d+)?\s*(?:万元|万|亿元|亿|元|块钱|块)")
+#: A money amount: "¥300", "1,500 元", "3万"; the digit run is read once (possessive, starts where a run starts).
+_AMOUNT = re.compile(r"[¥￥]\s*+\d[\d,，]*+(?:\.\d++)?(?:\s*+(?:万元|万|亿元|亿|元))?"
+                     r"|(?<!\d)(?<!\d[,，])\d[\d,，]*+(?:\.\d++)?\s*+(?:万元|万|亿元|亿|元|块钱|块)")
 
 
 def cn_number(s: str) -> float | None:
@@ -128,9 +142,13 @@ def extract(basic: Normalized, norm: Normalized, knowledge: Knowledge, orgs: Org
         ex.urls.append(Found(basic.original[a:b], a, b))
         url_spans.append((m.start(), m.start() + len(url)))
     handle_spans = _add_contacts(ex, basic, text)
+    distinct: set[str] = set()
     for s, e, p in numbers.find(text) + numbers.find_spelled(text):
         if any(us <= s < ue for us, ue in url_spans + handle_spans):
             continue
+        if p.normalized not in distinct and len(distinct) >= MAX_NUMBERS or len(ex.phones) >= MAX_NUMBER_SPANS:
+            continue  # a list of hundreds of numbers: the first ones say what it is; each costs a lookup
+        distinct.add(p.normalized)
         a, b = basic.span(s, e)
         ex.phones.append(Found(p, a, b))
     for m in _AMOUNT.finditer(text):

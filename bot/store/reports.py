@@ -21,10 +21,11 @@ def by_dedup_key(db: sqlite_utils.Database, dedup: str) -> dict[str, Any] | None
     return rows[0] if rows else None
 
 
-def recent_pending_texts(db: sqlite_utils.Database, limit: int) -> list[dict[str, Any]]:
-    """The newest pending text reports (what a new text is compared with for near-duplicates)."""
-    return list(db.query("select * from reports where kind = 'text' and status = ? order by id desc limit ?",
-                         [PENDING, limit]))
+def pending_texts_after(db: sqlite_utils.Database, after_id: int) -> list[dict[str, Any]]:
+    """Pending text reports with an id above ``after_id``, oldest first (what the near-duplicate index
+    has not seen yet)."""
+    return list(db.query("select id, text from reports where kind = 'text' and status = ? and id > ? order by id",
+                         [PENDING, int(after_id)]))
 
 
 def has_reporter(db: sqlite_utils.Database, rid: int, who: str) -> bool:

@@ -79,7 +79,7 @@ def test_export_import_round_trip_is_byte_identical(base, tmp_path, fmt):
     # and once more: importing the same file again changes nothing
     res3 = admin.import_file(dst, a, actor="t2")
     assert res3.imported_scripts == 0 and res3.imported_numbers == 0
-    admin.export_file(dst, b)
+    admin.export_file(dst, b, force=True)  # b exists: export keeps a file unless told to replace it
     assert a.read_bytes() == b.read_bytes()
     assert dst.lookup("17012345678").status == "reported"
     assert dst.lookup("17012345678").reports == 3
@@ -167,10 +167,12 @@ def test_import_merges_existing_numbers_and_revert_undoes_it(base, tmp_path):
         admin.revert(e, rv.audit_id, actor="t")  # an import's undo is not redone: re-import the file
 
 
-def test_generic_scripts_import_with_a_warning(base, tmp_path):
+def test_generic_scripts_are_refused_and_forced_ones_import_with_a_warning(base, tmp_path):
     e = engine_on(base, tmp_path / "w.db")
     path = _touch(tmp_path / "g.csv", "type,text\nfake_customer_service,您好保险客服\n")
-    res = admin.import_file(e, path, actor="t")
+    res = admin.import_file(e, path, actor="t")  # what add-pattern refuses, import refuses (issue 15)
+    assert res.aborted and res.errors[0].startswith("第 2 行") and "太" in res.errors[0]
+    res = admin.import_file(e, path, actor="t", force=True)
     assert res.imported_scripts == 1 and res.warnings and res.warnings[0].startswith("第 2 行")
 
 
@@ -232,3 +234,116 @@ def test_a_corrupted_line_in_an_exported_yaml_is_reported(base, tmp_path):
     res = admin.import_file(fresh, path, actor="t")
     assert res.aborted and res.errors[0].startswith(f"第 {n} 行") and res.errors[1].startswith(f"第 {n + 1} 行")
     assert counts(fresh) == before
+
+
+# --- issue 15 (10, 11): import checks every row as add-pattern/add-number do; files are safe to open ------------
+
+
+def test_import_applies_the_add_pattern_and_add_number_checks(base, tmp_path):
+    e = engine_on(base, tmp_path / "checks.db")
+    path = _touch(tmp_path / "checks.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"type": "other_scam", "text": "刷"},  # 1 character: add-pattern's mass-check refuses it
+        {"number": "95511", "type": "fake_customer_service", "note": "平安的官方号码"},  # add-number refuses it
+        {"type": "other_scam", "text": "【中国人寿】尊敬的客户，您的保单将于下月到期，请按时缴纳续期保费。如有疑问请拨打95519。"},
+        {"type": "other_scam", "text": "刷单返利第1号任务，先垫付100元做单，完成后返还本金和佣金"},
+    ]))
+    before = counts(e)
+    res = admin.import_file(e, path, actor="t")
+    assert res.aborted and [x.split("：")[0] for x in res.errors] == ["第 1 行", "第 2 行", "第 3 行"], res.errors
+    assert "太短" in res.errors[0] and "官方号码" in res.errors[1] and "正规通知" in res.errors[2]
+    assert counts(e) == before
+    res = admin.import_file(e, path, actor="t", allow_errors=True)
+    assert res.imported_scripts == 1 and res.imported_numbers == 0
+    assert e.lookup("95511").status == "official"
+    forced = admin.import_file(e, path, actor="t", force=True, allow_errors=True)  # what add-pattern --force allows
+    assert forced.imported_scripts == 2 and len(forced.errors) == 1 and "官方号码" in forced.errors[0]
+
+
+def test_two_imports_at_once_do_not_duplicate(base, tmp_path):
+    import threading
+
+    db = tmp_path / "race.db"
+    engines = [engine_on(base, db), engine_on(base, db)]
+    path = tmp_path / "race.jsonl"
+    path.write_text("".join(json.dumps({"type": "other_scam", "text": f"刷单返利第{i}号任务，先垫付{i + 100}元做单，完成后返还本金和佣金"},
+                                       ensure_ascii=False) + "\n" for i in range(40)), encoding="utf-8")
+    start = threading.Barrier(2)
+    results = []
+
+    def run(e):
+        start.wait()
+        results.append(admin.import_file(e, path, actor="t", force=True))
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(r.imported_scripts for r in results) == [0, 40]
+    rows = engines[0].db.execute("select norm, count(*) from patterns group by norm having count(*) > 1").fetchall()
+    assert rows == []
+
+
+def test_csv_export_neutralises_formulas_and_round_trips(base, tmp_path):
+    e = engine_on(base, tmp_path / "formula.db")
+    texts = ["=HYPERLINK(\"http://evil.cn\",\"点击领取理赔款\")，先交手续费再到账", "+86冒充客服说保单要退，先交手续费再到账",
+             "-先交手续费再到账，冒充客服说保单要退", "@冒充客服说保单要退，先交手续费再到账", "'引号开头，冒充客服说保单要退先交手续费"]
+    for t in texts:
+        admin.add_pattern(e, "fake_claim_fee", t, actor="t", force=True)
+    out = tmp_path / "f.csv"
+    admin.export_file(e, out)
+    import csv
+
+    with out.open(encoding="utf-8", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], "a cell a spreadsheet would run"
+    assert "'=HYPERLINK(" in out.read_text(encoding="utf-8")
+    dst = engine_on(base, tmp_path / "formula2.db")
+    res = admin.import_file(dst, out, actor="t", force=True)
+    assert not res.errors
+    assert {r["text"] for r in admin.export_rows(dst)[0]} >= set(texts)  # the quote is only the file's
+    again = tmp_path / "g.csv"
+    admin.export_file(dst, again)
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_export_refuses_an_existing_file_unless_forced(base, tmp_path):
+    e = engine_on(base, tmp_path / "ow.db")
+    out = tmp_path / "keep.jsonl"
+    out.write_text("precious\n", encoding="utf-8")
+    with pytest.raises(admin.AdminError, match="已存在"):
+        admin.export_file(e, out)
+    assert out.read_text(encoding="utf-8") == "precious\n"
+    admin.export_file(e, out, force=True)
+    assert out.read_text(encoding="utf-8") != "precious\n"
+
+
+def test_yaml_alias_bomb_is_refused_quickly(base, tmp_path):
+    import time
+
+    e = engine_on(base, tmp_path / "bomb.db")
+    bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    for name, prev in zip("bcdefghi", "abcdefgh", strict=True):
+        bomb += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    bomb += "scripts: *i\n"
+    path = _touch(tmp_path / "bomb.yaml", bomb)
+    t0 = time.perf_counter()
+    with pytest.raises(admin.AdminError, match="别名"):
+        admin.import_file(e, path, actor="t")
+    assert time.perf_counter() - t0 < 2
+
+
+def test_oversized_files_are_refused_before_reading(base, tmp_path, monkeypatch):
+    from bot.admin import bulk
+
+    e = engine_on(base, tmp_path / "size.db")
+    monkeypatch.setattr(bulk, "MAX_YAML_BYTES", 1000)
+    path = _touch(tmp_path / "big.yaml", "scripts:\n" + "".join(f"- {{type: other_scam, text: 刷单返利第{i}号任务先垫付做单完成后返还本金}}\n"
+                                                                 for i in range(100)))
+    with pytest.raises(admin.AdminError, match="太大"):
+        admin.import_file(e, path, actor="t")
+    monkeypatch.setattr(bulk, "MAX_IMPORT_BYTES", 1000)
+    path = _touch(tmp_path / "big.jsonl", "".join(json.dumps({"number": f"+86139{i:08d}", "type": "other_scam"}) + "\n"
+                                                  for i in range(100)))
+    with pytest.raises(admin.AdminError, match="太大"):
+        admin.import_file(e, path, actor="t")

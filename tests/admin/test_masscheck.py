@@ -99,3 +99,39 @@ def test_missing_corpus_is_handled(engine, tmp_path):
 def test_rule_hits(engine):
     rows = masscheck.rule_hits(engine, samples=masscheck.known_legit()[:10] + masscheck.corpus()[:20])
     assert all({"id", "legit_hits", "scam_hits", "text"} <= set(r) for r in rows)
+
+
+# --- issue 15 (10): a genuine notice is not a scam script ---------------------------------------------------
+
+GENUINE = "【中国人寿】尊敬的客户，您的保单将于下月到期，请按时缴纳续期保费。如有疑问请拨打95519。"
+
+
+@pytest.mark.parametrize("text", [
+    GENUINE,
+    "【中国平安】尊敬的客户，您的保单已续保成功，保单详情可登录官网 https://www.pingan.com 查询，如有疑问请致电95511。",
+    "【中国人寿】温馨提示：您的保单续期保费将于本月25日从尾号8888的账户扣缴，请保持余额充足。详询95519。",
+])
+def test_a_genuine_notice_is_refused_unless_forced(engine, text):
+    before = counts(engine)
+    dry = masscheck.dry_run(engine, "other_scam", text)
+    assert dry.refused and any("正规通知" in p for p in dry.problems), dry.problems
+    assert "❌" in dry.format()
+    with pytest.raises(admin.AdminError, match="正规通知"):
+        admin.add_pattern(engine, "other_scam", text, actor="t")
+    assert counts(engine) == before
+    forced = admin.add_pattern(engine, "other_scam", text, actor="t", force=True)
+    assert forced.forced and forced.id is not None
+    admin.del_pattern(engine, forced.id, actor="t")
+
+
+def test_scam_scripts_that_quote_an_official_number_still_pass(engine):
+    text = "您好，这里是12378热线，您之前的投诉已经受理，保险公司同意退还全部保费，但需要您先缴纳3%的手续费和税费到指定个人账户"
+    dry = masscheck.dry_run(engine, "fake_regulator", text)
+    assert not any("正规通知" in p for p in dry.problems), dry.problems
+    assert not masscheck.dry_run(engine, "fake_customer_service", GOOD).refused
+
+
+def test_every_seeded_script_reads_as_a_scam(engine):
+    """The check must not refuse what the project itself holds as scam scripts."""
+    refused = [s.text for s in engine.scripts().values() if masscheck.genuine_notice_problems(engine, s.text)]
+    assert refused == []

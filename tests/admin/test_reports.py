@@ -154,3 +154,45 @@ def test_flood_cap(engine, monkeypatch):
     # the same flood of one identical message never grows the queue either
     assert reports.submit_report(engine, 6001, text=texts[0]).status == "already"
     assert engine.db["reports"].count_where("text = ?", [texts[3]]) == 0
+
+
+# --- issue 15 (16): near-duplicates found through an index of pending reports, not a scan ---------------------
+
+
+def test_near_duplicate_lookup_is_an_index_read_with_hundreds_pending(tmp_path):
+    import time
+
+    from admin_support import engine_on
+
+    from bot.config import Settings, open_engine
+    from bot.store import now
+    from bot.store import reports as report_rows
+
+    base = open_engine(Settings(db_path=str(tmp_path / "base.db")))
+    e = engine_on(base, tmp_path / "many.db")
+    filler = "，".join(f"第{i}段说明" for i in range(120))
+    stamp = now()
+    for i in range(400):  # 400 long pending reports, each a different scheme
+        text = f"冒充第{i}号保险公司客服{i}号专员，说保单第{i}项权益要升级，让我下载{i}号App并缴纳{i}号服务费。{filler}{i}"
+        report_rows.insert(e.store, {"kind": "text", "text": text, "dedup_key": f"k{i}", "status": "pending",
+                                     "count": 1, "created_at": stamp, "updated_at": stamp, "last_reported_at": stamp})
+    old = ("冒充平安人寿客服的专员说我的保单权益要升级成尊享版，需要下载指定App填写银行卡并先缴纳三百元的激活服务费"
+           "才能保留原有保障，否则保单作废")
+    first = reports.submit_report(e, 9001, text=old)  # the oldest pending one, behind 400 newer ones below
+    for i in range(400, 700):
+        text = f"冒充第{i}号保险公司客服{i}号专员，说保单第{i}项权益要升级，让我下载{i}号App并缴纳{i}号服务费。{filler}{i}"
+        report_rows.insert(e.store, {"kind": "text", "text": text, "dedup_key": f"k{i}", "status": "pending",
+                                     "count": 1, "created_at": stamp, "updated_at": stamp, "last_reported_at": stamp})
+    reports.submit_report(e, 9002, text="预热：一条无关的举报内容，用来建立待审核举报的索引，冒充客服退保理财")
+    near = old.replace("三百元", "五百元").replace("否则", "不然")
+    t0 = time.process_time()
+    res = reports.submit_report(e, 9003, text=near)
+    spent = time.process_time() - t0
+    assert res.status == "repeat" and res.report_id == first.report_id  # found though it is not among the newest
+    assert spent < 0.15, f"{spent:.3f} s for one report with 700 pending"
+    # a pending report that was approved meanwhile (by another process) is no longer a duplicate target
+    report_rows.update(e.store, first.report_id, {"status": "rejected"})
+    again = reports.submit_report(e, 9004, text=near.replace("作废", "失效"))
+    assert again.status == "created" and again.report_id != first.report_id
+    e.close()
+    base.close()

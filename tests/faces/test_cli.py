@@ -109,7 +109,7 @@ def test_jsonl_through_a_pipe_is_the_same(db, env) -> None:
     p = run_process(env, "check", "--jsonl", stdin=data)
     assert p.returncode == 0 and p.stderr == b""
     assert p.stdout.decode("utf-8") == run(db, "check", "--jsonl", stdin=data).stdout
-    assert len(p.stdout.decode("utf-8").splitlines()) == len(JSONL) + 1
+    assert len(p.stdout.decode("utf-8").splitlines()) == len(JSONL) + 2  # the blank line is answered too
 
 
 @pytest.mark.parametrize(
@@ -314,3 +314,47 @@ def test_eval_lookups_refuses_a_bad_file(db, tmp_path) -> None:
     r = run(db, "eval-lookups", str(f))
     assert r.returncode == 1 and "第 1 行" in r.stderr
     assert run(db, "eval-lookups", str(tmp_path / "missing.jsonl")).returncode == 1
+
+
+# --- issue 15 (12): check --jsonl answers every line -------------------------------------------------------
+
+
+def test_jsonl_answers_every_line_with_errors_ids_and_blank_lines(db) -> None:
+    lines = [
+        '{"id": "a1", "text": "\\ud800退保转购年化10%保本理财，详询13912345678"}',  # a lone surrogate first
+        '{"id": 7, "text": "' + LEGIT + '"}',
+        "",  # a blank line gets an answer too
+        "{not json",
+        "[1, 2]",
+        '{"id": "x", "text": 5}',
+        '"\\udfff"',
+        "纯文本 \udcff 一行".encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+        '{"text": "' + SCAM + '"}',
+    ]
+    data = ("\n".join(lines) + "\n").encode("utf-8") + b"\xff\xfe raw bytes\n"
+    p = run(db, "check", "--jsonl", stdin=data)
+    rows = [json.loads(x) for x in out(p).split("\n")[:-1]]
+    assert p.returncode == 0 and len(rows) == len(lines) + 1, out(p)
+    assert rows[0]["id"] == "a1" and rows[0]["risk"] in ("high", "medium")
+    assert rows[1]["id"] == 7 and rows[1]["risk"] in ("none", "low")
+    assert rows[2]["risk"] == "none" and "error" not in rows[2]
+    for i in (3, 4, 5):
+        assert set(rows[i]["error"]) == {"line", "message"} and rows[i]["error"]["line"] == i + 1
+        assert "risk" not in rows[i]
+    assert rows[5]["id"] == "x"
+    assert rows[6]["risk"] == "none" and rows[7]["risk"] in ("none", "low")
+    assert rows[8]["risk"] in ("high", "medium") and "id" not in rows[8]
+    assert rows[9]["risk"] in ("none", "low")
+
+
+def test_check_text_argument_with_undecodable_bytes(db) -> None:
+    p = run(db, "check", "退保\udcff转购理财")  # how sys.argv holds bytes that are not UTF-8
+    assert p.returncode == 0 and p.stderr == ""
+    p = run(db, "lookup", "\ud800", "--json")
+    assert p.returncode == 0 and json.loads(out(p))["status"] == "invalid"
+
+
+def test_chat_survives_bytes_that_are_not_utf8_and_lone_surrogates(db) -> None:
+    p = run(db, "chat", stdin=b"\xff\xfe\x00\n" + b'"\\ud800"' + b"\n/lookup 95519\n")
+    assert p.returncode == 0, p.stderr
+    assert "✅ 官方号码" in out(p) and p.stderr == ""

@@ -120,7 +120,7 @@ def test_sigkill_during_bulk_import_leaves_all_or_nothing(tmp_path: Path, tg_see
     for when in ("1s", "mid-transaction"):
         wal = Path(f"{db}-wal")
         wal0 = wal.stat().st_size if wal.exists() else 0
-        proc = cli(["admin", "import", str(big)], db)
+        proc = cli(["admin", "import", str(big), "--force"], db)  # --force: no 5,000 mass-checks before the write
         deadline = time.monotonic() + 60
         if when == "1s":
             time.sleep(1.0)
@@ -188,7 +188,7 @@ def test_bot_engine_and_cli_import_write_at_once(tmp_path: Path, tg_seeded_db: P
     t = threading.Thread(target=bot_loop)
     t.start()
     try:
-        proc = cli(["admin", "import", str(bulk)], db)
+        proc = cli(["admin", "import", str(bulk), "--force"], db)  # the write is under test, not the mass-check
         out, err = proc.communicate(timeout=120)
     finally:
         stop.set()

@@ -1,7 +1,8 @@
 """The command line: ``python run.py [command]`` (``python -m bot`` is the same).
 
 Commands (see the README and ``python run.py --help``): run the bot (default), ``chat``, ``check``,
-``lookup``, ``eval``, ``eval-lookups``, ``admin``, ``serve`` (the HTTP API). They are registered in :data:`COMMANDS` (the admin sub-commands in
+``lookup``, ``eval``, ``eval-lookups``, ``admin``, ``serve`` (the HTTP API), ``browse`` (Datasette). They are
+registered in :data:`COMMANDS` (the admin sub-commands in
 :data:`bot.faces.cli.admin.ADMIN_COMMANDS`); each entry names the function that adds its options and
 the one that runs it, so ``--help`` is generated from the same table the dispatch uses.
 Exit statuses: 0 ok; 1 an operation failed (clear message on stderr); 2 usage error or no token.
@@ -17,6 +18,7 @@ import logging
 
 from bot import __version__
 from bot.faces.cli.admin import admin_options, run_admin
+from bot.faces.cli.browse import browse, browse_options
 from bot.faces.cli.chat import chat, chat_options
 from bot.faces.cli.check import (
     check,
@@ -62,6 +64,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("eval-lookups", "在号码/网址答案文件上按类别计算查询准确率", eval_lookups, eval_lookups_options),
     Command("admin", "管理话术和号码", run_admin, admin_options),
     Command("serve", "运行 HTTP API（--host、--port、--workers）", serve, serve_options),
+    Command("browse", "用 Datasette 在本机浏览数据库（BOT_DB_PATH）", browse, browse_options),
 )
 
 

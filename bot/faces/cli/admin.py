@@ -46,6 +46,7 @@ def _dumps(obj: object) -> str:
 def import_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file")
     p.add_argument("--allow-errors", action="store_true", help="有错误行时仍导入正确的行")
+    p.add_argument("--force", action="store_true", help="话术试运行未通过也导入（同 add-pattern --force）")
 
 
 @with_engine
@@ -53,7 +54,8 @@ def import_file(args: argparse.Namespace, engine: Engine) -> int:
     """Import a file: a file with a bad row imports nothing (unless --allow-errors)."""
     from bot import admin
 
-    res = admin.import_file(engine, args.file, actor=ACTOR, allow_errors=args.allow_errors, progress=True)
+    res = admin.import_file(engine, args.file, actor=ACTOR, allow_errors=args.allow_errors, progress=True,
+                            force=args.force)
     for e in res.errors[: admin.MAX_LISTED_ERRORS]:
         err(e)
     if len(res.errors) > admin.MAX_LISTED_ERRORS:
@@ -69,12 +71,17 @@ def import_file(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
+def export_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file")
+    p.add_argument("--force", action="store_true", help="文件已存在时覆盖")
+
+
 @with_engine
 def export_file(args: argparse.Namespace, engine: Engine) -> int:
     """Write the live scripts and numbers to a file that ``import`` reads back unchanged."""
     from bot import admin
 
-    res = admin.export_file(engine, args.file)
+    res = admin.export_file(engine, args.file, force=args.force)
     out(f"已导出：话术 {res['scripts']} 条，号码 {res['numbers']} 个 → {args.file}")
     return EXIT_OK
 
@@ -332,7 +339,7 @@ def backup(args: argparse.Namespace) -> int:
 
 ADMIN_COMMANDS: tuple[Command, ...] = (
     Command("import", "导入 .jsonl/.csv/.yaml", import_file, import_options),
-    Command("export", "导出为 .jsonl/.csv/.yaml", export_file, positional("file")),
+    Command("export", "导出为 .jsonl/.csv/.yaml", export_file, export_options),
     Command("add-pattern", "添加诈骗话术（先试运行，未通过则拒绝）", add_pattern, add_pattern_options),
     Command("add-number", "登记诈骗号码", add_number, add_number_options),
     Command("del-pattern", "停用话术", del_pattern, positional("id")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -22,11 +23,19 @@ def chat(args: argparse.Namespace, engine: Engine) -> int:
     return run_chat(engine, admin=args.admin)
 
 
+def _lenient(stream: TextIO) -> TextIO:
+    """stdin decoded as UTF-8 with bad bytes replaced: one undecodable line must not end the chat."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        return stream
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="replace")
+
+
 def run_chat(engine: Engine, admin: bool = False, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """One message per line (as if each line were sent in Telegram); prints the bot's reply to each."""
     from bot.conversation import HELP, respond  # here, not at the top: `run.py --help` stays light
 
-    stdin = stdin or sys.stdin
+    stdin = stdin or _lenient(sys.stdin)
     stdout = stdout or sys.stdout
     if hasattr(stdin, "isatty") and stdin.isatty():
         stdout.write(HELP + "\n\n输入一条消息后按回车；/quit 或 Ctrl-D 退出。\n> ")

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.faces.cli.common import EXIT_FAIL, EXIT_OK, err, opened_engine, out, read_stdin, with_engine
+from bot.pipeline.safe_text import safe_text
+
+log = logging.getLogger("policyguard")
 
 if TYPE_CHECKING:
     from bot.model import Verdict
@@ -35,13 +39,10 @@ def check(args: argparse.Namespace) -> int:
         return check_image(Path(str(args.image)), want_json=bool(args.json))
     with opened_engine() as e:
         if args.jsonl:
-            for raw in sys.stdin.buffer:
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if not line.strip():
-                    continue
-                out(render.verdict_json(e.analyze(jsonl_text(line))))
+            for n, raw in enumerate(sys.stdin.buffer, 1):
+                out(jsonl_answer(e, n, raw))
             return EXIT_OK
-        text = " ".join(args.text) if args.text else read_stdin()
+        text = safe_text(" ".join(args.text)) if args.text else read_stdin()
         v = e.analyze(text)
         if args.json:
             out(render.verdict_json(v))
@@ -50,17 +51,53 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def jsonl_text(line: str) -> str:
-    """A --jsonl line: a JSON object with "text", a JSON string, or raw text."""
+def jsonl_answer(engine: Engine, n: int, raw: bytes) -> str:
+    """The output line for input line ``n``: its verdict JSON (with the line's ``id`` when it has one), or
+    ``{"error": {"line", "message"}}`` for a line that cannot be read. A blank line is an empty message.
+    Never raises: one bad line must not cost the rest of the batch its answers (issue 15)."""
+    from bot import render
+
+    ident: object = None
     try:
-        obj = json.loads(line)
-    except ValueError:
-        return line
-    if isinstance(obj, dict):
-        return str(obj.get("text") or "")
+        text, ident, problem = jsonl_message(safe_text(raw.decode("utf-8", "replace").rstrip("\r\n")))
+        if not problem:
+            verdict = render.verdict_json(engine.analyze(text))
+            return verdict if ident is None else json.dumps({**json.loads(verdict), "id": ident}, ensure_ascii=False)
+    except Exception as e:  # whatever else went wrong is this line's answer, not the end of the batch
+        log.debug("check --jsonl line %d failed", n, exc_info=True)
+        problem = f"无法分析这一行：{type(e).__name__}"
+    d: dict[str, object] = {"error": {"line": n, "message": problem}}
+    if ident is not None:
+        d["id"] = ident
+    return json.dumps(d, ensure_ascii=False)
+
+
+def jsonl_message(line: str) -> tuple[str, object, str]:
+    """(text, id or None, problem) of a --jsonl line: a JSON object with "text" (and maybe "id"), a JSON
+    string, or raw text. ``problem`` is why the line cannot be read (empty when it can): it starts like
+    JSON but is not valid, is JSON of another kind, or is an object whose "text" is not a string."""
+    stripped = line.strip()
+    if not stripped.startswith(("{", "[", '"')):
+        return line, None, ""
+    try:
+        obj = json.loads(stripped)
+    except ValueError as e:
+        return "", None, f"不是有效的 JSON：{e.msg}（第 {e.colno} 列）" if isinstance(e, json.JSONDecodeError) else "不是有效的 JSON"
     if isinstance(obj, str):
-        return obj
-    return line
+        return safe_text(obj), None, ""
+    if not isinstance(obj, dict):
+        return "", None, "应为 JSON 对象 {\"text\": …}、JSON 字符串或一行文字"
+    ident = obj.get("id")
+    if isinstance(ident, str):
+        ident = safe_text(ident)[:200]
+    elif ident is not None and not isinstance(ident, (int, float, bool)):
+        ident = safe_text(json.dumps(ident, ensure_ascii=False))[:200]
+    text = obj.get("text")
+    if text is None:
+        return "", ident, ""
+    if not isinstance(text, str):
+        return "", ident, "\"text\" 应为字符串"
+    return safe_text(text), ident, ""
 
 
 # --- check --image -----------------------------------------------------------------------------------------
