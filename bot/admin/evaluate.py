@@ -57,7 +57,10 @@ def _yaml_rows(path: Path, label: str | None) -> Iterator[dict[str, Any]]:
     """known_legit.yaml's messages (legitimate unless told) or a scripts file's scripts (scam, of its type)."""
     import yaml
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:  # the CLI reports a ValueError as "cannot read this file"
+        raise ValueError(f"{path.name}: not valid YAML ({str(e).splitlines()[0]})") from e
     if not isinstance(data, dict):
         raise ValueError(f"{path.name}: expected a mapping with messages: or scripts:")
     if "messages" in data:

@@ -35,3 +35,15 @@ def test_a_yaml_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
         assert "messages" in str(e)
     else:
         raise AssertionError("a list yaml was read")
+
+
+def test_a_yaml_that_does_not_parse_is_a_value_error(tmp_path: Path) -> None:
+    """The eval command reports a ValueError as one "cannot read" line instead of a crash."""
+    f = tmp_path / "broken.yaml"
+    f.write_text("messages: [unclosed\n", encoding="utf-8")
+    try:
+        list(read_labeled(f))
+    except ValueError as e:
+        assert "not valid YAML" in str(e)
+    else:
+        raise AssertionError("a broken yaml was read")

@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +180,23 @@ def lookup(args: argparse.Namespace, engine: Engine) -> int:
     return EXIT_OK
 
 
+def read_files(files: list[str], read: Callable[[Path], Iterable[Any]]) -> list[Any] | None:
+    """Every row of every file, read before the engine opens; None (after one clear line on stderr) when a
+    file is missing or unreadable, so an evaluation never runs on part of what was asked."""
+    rows: list[Any] = []
+    for f in files:
+        p = Path(f)
+        if not p.is_file():
+            err(f"文件不存在：{f}")
+            return None
+        try:
+            rows.extend(read(p))
+        except (ValueError, UnicodeDecodeError, OSError) as e:
+            err(f"无法读取 {f}：{e}")
+            return None
+    return rows
+
+
 # --- eval-lookups ------------------------------------------------------------------------------------------
 
 
@@ -193,17 +211,9 @@ def eval_lookups(args: argparse.Namespace) -> int:
     from bot.admin.lookup_eval import evaluate as run_evaluation
     from bot.admin.lookup_eval import format_report, read_rows
 
-    rows = []
-    for f in args.files:
-        p = Path(f)
-        if not p.is_file():
-            err(f"文件不存在：{f}")
-            return EXIT_FAIL
-        try:
-            rows.extend(read_rows(p))
-        except (ValueError, UnicodeDecodeError, OSError) as e:
-            err(f"无法读取 {f}：{e}")
-            return EXIT_FAIL
+    rows = read_files(args.files, read_rows)
+    if rows is None:
+        return EXIT_FAIL
     with opened_engine() as e:
         result = run_evaluation(e, rows, errors=args.errors)
     out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
@@ -214,7 +224,7 @@ def eval_lookups(args: argparse.Namespace) -> int:
 
 
 def eval_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", help=".jsonl（text,label,type）、.csv 或纯文本行")
+    p.add_argument("files", nargs="+", help=".jsonl（text,label,type）、.csv、.yaml（known_legit 或话术文件）或纯文本行")
     p.add_argument("--label", choices=["scam", "legit"], help="把文件中所有行视为该标签")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="列出前 N 个错误")
     p.add_argument("--by", action="append", choices=["source", "script"], default=[],
@@ -229,17 +239,9 @@ def evaluate(args: argparse.Namespace) -> int:
     from bot.admin.evaluate import evaluate as run_evaluation
     from bot.admin.evaluate import format_report, read_labeled
 
-    rows = []
-    for f in args.files:
-        p = Path(f)
-        if not p.exists():
-            err(f"文件不存在：{f}")
-            return EXIT_FAIL
-        try:
-            rows.extend(read_labeled(p, args.label))
-        except (ValueError, UnicodeDecodeError) as e:
-            err(f"无法读取 {f}：{e}")
-            return EXIT_FAIL
+    rows = read_files(args.files, lambda p: read_labeled(p, args.label))
+    if rows is None:
+        return EXIT_FAIL
     with opened_engine() as e:
         result = run_evaluation(e, rows, errors=args.errors, by=args.by, mode=args.mode)
     out(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
