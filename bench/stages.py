@@ -34,7 +34,8 @@ def staged(e: Any, text: str, out: dict[str, float]) -> Any:
     out["normalize"] += t1 - t
     if not any(ch.isalnum() for ch in norm.text):
         return e.analyze(text)
-    ex, lookups, features = e._evidence(b, norm)
+    ex, lookups, checks, features = e._evidence(b, norm)
+    v.urls = checks
     t2 = c()
     out["extract"] += t2 - t1
     fired = e.signals.evaluate(norm, features)

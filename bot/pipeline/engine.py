@@ -226,8 +226,7 @@ class Engine:
             v.empty = True
             v.advice = self.scorer.safe_advice(v, [])
             return v
-        ex, lookups, features = self._evidence(b, norm)
-        v.urls = self._link_checks(ex)
+        ex, lookups, v.urls, features = self._evidence(b, norm)
         fired = self.signals.evaluate(norm, features)
         if self.classifier is not None and second_opinion:
             hit = self.classifier.hit(norm.text, bool(features.get("insurer") or features.get("regulator")),
@@ -258,15 +257,19 @@ class Engine:
         text = safe_text(str(text)[:MAX_TEXT_CHARS])
         b = basic(text)
         norm = self.normalizer(text, b)
-        return self.signals.contexts_of(norm, self._evidence(b, norm)[2])
+        return self.signals.contexts_of(norm, self._evidence(b, norm)[3])
 
-    def _evidence(self, b: Normalized, norm: Normalized) -> tuple[Extracted, list[Lookup], dict[str, list[Span]]]:
-        """What extraction finds, the numbers looked up, and the @features the rules read."""
+    def _evidence(self, b: Normalized, norm: Normalized
+                  ) -> tuple[Extracted, list[Lookup], list[LinkCheck], dict[str, list[Span]]]:
+        """What extraction finds, the numbers and the links looked up (each once), and the @features the
+        rules read."""
         ex = extract(b, norm, self.knowledge, self.orgs)
         lookups = self._lookups(ex)
-        return ex, lookups, self._features(ex, lookups)
+        checks = self._link_checks(ex)
+        return ex, lookups, checks, self._features(ex, lookups, checks)
 
     def _link_checks(self, ex: Extracted) -> list[LinkCheck]:
+        """Each extracted URL checked, in the message's order (the verdict's ``urls``)."""
         out = []
         for f in ex.urls:
             c = self.check_link(str(f.value))
@@ -284,7 +287,7 @@ class Engine:
             out.append(self.lookup(p.raw))
         return out
 
-    def _features(self, ex: Extracted, lookups: list[Lookup]) -> dict[str, list[Span]]:
+    def _features(self, ex: Extracted, lookups: list[Lookup], checks: list[LinkCheck]) -> dict[str, list[Span]]:
         feats: dict[str, list[Span]] = defaultdict(list)
         by_key = {lk.normalized: lk for lk in lookups}
         for f in ex.phones:
@@ -301,9 +304,8 @@ class Engine:
         if ex.placeholder_phone:
             feats["mobile"].append((0, 0))
             feats["non_official_number"].append((0, 0))
-        for f in ex.urls:
+        for f, check in zip(ex.urls, checks, strict=True):
             feats["url"].append((f.start, f.end))
-            check = self.check_link(str(f.value))
             if check.status != "official":
                 feats["unofficial_url"].append((f.start, f.end))
             if check.status in ("lookalike", "shortener", "ip"):

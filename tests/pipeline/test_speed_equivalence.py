@@ -144,7 +144,7 @@ def test_rule_prefilter_fires_the_same_signals(tmp_path) -> None:
     for t in texts:
         norm = e.normalizer(t)
         ex = extract(nz.basic(t), norm, e.knowledge, e.orgs)
-        feats = e._features(ex, e._lookups(ex))
+        feats = e._features(ex, e._lookups(ex), e._link_checks(ex))
         a = [(h.name, h.weight, [(v.start, v.end) for v in h.evidence]) for h in fast.evaluate(norm, feats)]
         b = [(h.name, h.weight, [(v.start, v.end) for v in h.evidence]) for h in plain.evaluate(norm, feats)]
         assert a == b, t
