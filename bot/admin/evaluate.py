@@ -54,22 +54,19 @@ def read_labeled(path: Path, label: str | None = None) -> Iterator[dict[str, Any
 
 
 def _yaml_rows(path: Path, label: str | None) -> Iterator[dict[str, Any]]:
-    """known_legit.yaml's messages (legitimate unless told) or a scripts file's scripts (scam, of its type)."""
+    """known_legit.yaml's messages (legitimate unless told) or a scripts file's scripts (scam, of its type),
+    read as the classifier reads them for training."""
     import yaml
 
+    from bot.pipeline.classifier import yaml_rows
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        rows = list(yaml_rows(path))
     except yaml.YAMLError as e:  # the CLI reports a ValueError as "cannot read this file"
         raise ValueError(f"{path.name}: not valid YAML ({str(e).splitlines()[0]})") from e
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name}: expected a mapping with messages: or scripts:")
-    if "messages" in data:
-        for m in data.get("messages") or []:
-            if isinstance(m, dict) and m.get("text"):
-                yield _fix({"text": str(m["text"]), "label": label or "legit"}, None)
-    for sc in data.get("scripts") or []:
-        if isinstance(sc, dict) and sc.get("text"):
-            yield _fix({"text": str(sc["text"]), "label": label or "scam", "type": data.get("type")}, None)
+    for text, is_scam, scam_type in rows:
+        row = {"text": text, "label": label or ("scam" if is_scam else "legit")}
+        yield _fix({**row, "type": scam_type or None} if is_scam else row, None)
 
 
 def _fix(row: dict[str, Any], label: str | None) -> dict[str, Any]:

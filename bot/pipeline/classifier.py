@@ -97,16 +97,26 @@ def _jsonl(path: Path) -> Iterator[tuple[str, bool]]:
 
 
 def _yaml(path: Path) -> Iterator[tuple[str, bool]]:
+    for text, is_scam, _ in yaml_rows(path):
+        yield text, is_scam
+
+
+def yaml_rows(path: Path) -> Iterator[tuple[str, bool, str]]:
+    """(text, is scam, scam type) of a data file: the ``scripts:`` of scam_patterns/scripts/<type>.yaml
+    (every script a scam of the file's type) or the ``messages:`` of known_legit.yaml (every message
+    legitimate). Items are mappings with a ``text`` or plain strings. Also what ``eval`` reads a .yaml by."""
     d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if "scripts" in d:  # scam_patterns/scripts/<type>.yaml: every script is a scam
-        for s in d.get("scripts") or []:
-            text = s.get("text") if isinstance(s, dict) else s
-            if text:
-                yield str(text), True
-    for m in d.get("messages") or []:  # known_legit.yaml: every message is legitimate
+    if not isinstance(d, dict):
+        raise ValueError(f"{path.name}: expected a mapping with messages: or scripts:")
+    scam_type = str(d.get("type") or "")
+    for s in d.get("scripts") or []:
+        text = s.get("text") if isinstance(s, dict) else s
+        if text:
+            yield str(text), True, scam_type
+    for m in d.get("messages") or []:
         text = m.get("text") if isinstance(m, dict) else m
         if text:
-            yield str(text), False
+            yield str(text), False, ""
 
 
 #: Bits per character in an n-gram's integer key: each character counts as its code point + 1 (at most
