@@ -98,10 +98,7 @@ def straddling(texts: list[str], candidates: dict[str, str]) -> set[str]:
         hits = [f for f in candidates if f in t]
         if not hits:
             continue
-        bounds, pos = set(), 0
-        for tok in jieba.lcut(t):
-            pos += len(tok)
-            bounds.add(pos)
+        bounds = _inner_bounds(jieba.lcut(t))
         for f in hits:
             start = t.find(f)
             while start >= 0:
